@@ -1,0 +1,35 @@
+"""The one helper every action uses to leave an audit row (in the action's transaction)."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from core.audit.models import AuditEvent
+from core.extensions import db
+from core.tenancy.context import current_scope
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, uuid.UUID | Decimal | datetime | date):
+        return str(value)
+    return value
+
+
+def record(event: str, actor=None, *, community_id=None, merchant_id=None, **data) -> AuditEvent:
+    scope = current_scope()
+    row = AuditEvent(
+        event=event,
+        actor_id=getattr(actor, "id", actor),
+        community_id=community_id or scope.community_id,
+        merchant_id=merchant_id or scope.merchant_id,
+        data=_plain(data),
+    )
+    db.session.add(row)
+    return row

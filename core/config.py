@@ -1,0 +1,74 @@
+"""Configuration from the environment, with defaults that run on one laptop."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'linli.db'}"
+    if url.startswith("postgres://"):  # the scheme some hosts hand out
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def from_environment() -> dict:
+    broker = os.environ.get("CELERY_BROKER_URL")
+    secure_cookies = _bool("SECURE_COOKIES", False)
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _laptop_secret(),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        # the role that owns the schema and runs migrations; defaults to the app's own URL
+        "MIGRATIONS_DATABASE_URL": os.environ.get("MIGRATIONS_DATABASE_URL"),
+        # PostgreSQL: the runtime role that migrations grant row rights to (no DDL, no RLS bypass)
+        "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
+        "CELERY": {
+            "broker_url": broker or "memory://",
+            "result_backend": os.environ.get("CELERY_RESULT_BACKEND"),
+            "task_always_eager": broker is None,
+            "task_eager_propagates": True,
+            "task_ignore_result": True,
+            "timezone": "UTC",
+        },
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", broker or "memory://"),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "LANGUAGES": ["zh_Hans_CN", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "SESSION_PROTECTION": "strong",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "720")),
+        "PAYMENTS_PROVIDER": "stripe" if os.environ.get("STRIPE_SECRET_KEY") else "offline",
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+    }
+
+
+def _laptop_secret() -> str:
+    """A per-install secret kept under instance/, so `make run` needs no setup."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        import secrets
+
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,46 @@
+"""Throttles that count failures, never successes.
+
+``FailureThrottle("login", "10/5 minutes")``: ``check(*keys)`` before the attempt raises
+``Throttled`` (with the seconds to wait) when any key has failed too often; ``failed(*keys)``
+after a failed attempt counts it. The counters live in the limiter's storage (memory on a
+laptop, Redis in production), shared by every worker.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import parse
+
+from core.extensions import limiter
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class FailureThrottle:
+    name: str
+    rate: str
+
+    @property
+    def _item(self):
+        return parse(self.rate)
+
+    def _strategy(self):
+        return limiter.limiter
+
+    def check(self, *keys: str) -> None:
+        strategy, item = self._strategy(), self._item
+        for key in keys:
+            if not strategy.test(item, self.name, key):
+                reset_at, _ = strategy.get_window_stats(item, self.name, key)
+                raise Throttled(max(1, math.ceil(reset_at - time.time())))
+
+    def failed(self, *keys: str) -> None:
+        strategy, item = self._strategy(), self._item
+        for key in keys:
+            strategy.hit(item, self.name, key)
