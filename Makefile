@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # Catalogues are compiled by the build, never committed as .mo
 translations: $(STAMP)
-	$(BIN)/pybabel compile -f -d translations 2>&1 | grep -v "^compiling" || true
+	$(BIN)/pybabel compile -f -d translations
 
 run: $(STAMP) translations
 	$(BIN)/linli db upgrade
