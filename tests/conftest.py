@@ -4,7 +4,7 @@ One suite, two databases: ``LINLI_TEST_DATABASE=sqlite`` (default) or ``postgres
 ``LINLI_TEST_PG_OWNER_URL`` and ``LINLI_TEST_PG_APP_URL`` from ``scripts/testdb.sh``; the app
 connects as the non-owner role, so row-level security is in force).
 
-The schema is migrated once per run (as the owner), and a *world* is built once and
+The schema is created once per run (as the owner), and a *world* is built once and
 committed: two districts, a community in each (plus a third), staff and residents of each
 account kind, and a merchant that serves both. Every test then runs inside a transaction that
 is rolled back, so tests can change anything. Tests that need real commits from many threads
@@ -61,10 +61,25 @@ def app():
     }
     app = create_app(config)
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
+        _create_schema(app)
     return app
+
+
+def _create_schema(app) -> None:
+    """The models' schema plus the database guards (RLS, grants, triggers), as the owner.
+
+    ``tests/core/test_migrations.py`` checks separately that the migrations build the same
+    schema, so capabilities can be developed before their migration is written.
+    """
+    from core.database_guards import apply_guards
+
+    owner_url = app.config.get("MIGRATIONS_DATABASE_URL")
+    engine = create_engine(owner_url) if owner_url else db.engine
+    with engine.begin() as connection:
+        db.metadata.create_all(connection)
+        apply_guards(connection)
+    if owner_url:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
