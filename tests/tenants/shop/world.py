@@ -1,0 +1,23 @@
+"""The shop's part of the test world: the demo shelf in c1 and c2 (no windows: always open).
+
+Residents get no points here: other suites assert exact balances of the world's people.
+Tests that need points award them inside their own (rolled back) transaction.
+"""
+
+from tests.world import world_step
+
+ITEMS = [("soy sauce", 3, 40), ("detergent", 6, 25), ("rice", 15, 20), ("cooking oil", 40, 8)]
+
+
+@world_step
+def shop_items(w) -> None:
+    from core.tenancy.context import use_community
+    from tenants.shop.actions import do_create_item
+
+    for name in ("c1", "c2"):
+        community = w.community(name)
+        with use_community(community.id):
+            for item, points, stock in ITEMS:
+                row = do_create_item(community, name=item, points=points, stock=stock, category="demo",
+                                     actor=w.ids[f"user:{name}_admin"])
+                w.ids[f"item:{name}:{item}"] = row.id
