@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     InputRequired,
     Length,
@@ -28,7 +29,7 @@ class QuantityForm(FlaskForm):
 class AssistedOrderForm(QuantityForm):
     item = StringField(validators=[DataRequired(), Length(max=64)])
     # "reserve": picked up later with the code; "counter": handed over now
-    mode = SelectField(choices=[("reserve", ""), ("counter", "")], default="counter")
+    mode = StringField(default="counter", validators=[AnyOf(["reserve", "counter"])])
 
 
 class PickupForm(FlaskForm):
@@ -79,9 +80,16 @@ class RestockForm(FlaskForm):
             raise ValidationError(_l("Enter a number other than 0."))
 
 
+try:  # wtforms 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older wtforms
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
 WEEKDAYS = [
-    (0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-    (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday")),
+    SelectChoice(0, _l("Monday")), SelectChoice(1, _l("Tuesday")), SelectChoice(2, _l("Wednesday")),
+    SelectChoice(3, _l("Thursday")), SelectChoice(4, _l("Friday")), SelectChoice(5, _l("Saturday")),
+    SelectChoice(6, _l("Sunday")),
 ]
 
 

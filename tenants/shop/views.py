@@ -421,6 +421,13 @@ def save_settings():
     return redirect(url_for("shop.manage"))
 
 
+@bp.context_processor
+def _weekday_names():
+    from tenants.shop.forms import WEEKDAYS
+
+    return {"weekday_names": [str(c.label if hasattr(c, "label") else c[1]) for c in WEEKDAYS]}
+
+
 @bp.app_template_global("local_dt")
 def _local_dt(value: datetime, fmt="short"):
     from flask_babel import format_datetime

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import select
 
@@ -26,9 +28,35 @@ def c1(ctx, world):
         yield world.community("c1")
 
 
-@pytest.fixture
-def in_c1(app, world):
-    """For tests that use the web/api clients and also call actions directly."""
-    def enter():
-        return use_community(world.ids["c1"])
-    return enter
+@contextmanager
+def inside(app, world, name="c1"):
+    """Act directly (actions, queries) between requests of the web/api clients. Each request
+    resets the tenant scope when it ends, so direct work happens inside these blocks."""
+    with app.app_context(), use_community(world.ids[name]):
+        yield world.community(name)
+
+
+def balance_of(app, world, name):
+    from core.ledger.queries import balance
+
+    community = name.split("_")[0]
+    with inside(app, world, community):
+        return balance(member(world, name))
+
+
+def stock_of(app, world, item_id, community="c1"):
+    from tenants.shop.queries import item_by_id
+
+    with inside(app, world, community):
+        return item_by_id(item_id).stock
+
+
+def row_counts(app, world, community="c1"):
+    from sqlalchemy import func
+
+    from core.ledger.models import LedgerPosting
+    from tenants.shop.models import ShopItem, ShopOrder
+
+    with inside(app, world, community):
+        return tuple(db.session.scalar(select(func.count()).select_from(model))
+                     for model in (ShopOrder, LedgerPosting, ShopItem))
