@@ -428,6 +428,13 @@ def _weekday_names():
     return {"weekday_names": [str(c.label if hasattr(c, "label") else c[1]) for c in WEEKDAYS]}
 
 
+@bp.app_template_global("local_date")
+def _local_date(value: datetime, fmt="long"):
+    from flask_babel import format_date, to_user_timezone
+
+    return format_date(to_user_timezone(value).date(), fmt) if value else ""
+
+
 @bp.app_template_global("local_dt")
 def _local_dt(value: datetime, fmt="short"):
     from flask_babel import format_datetime

@@ -6,7 +6,9 @@ Tests that need points award them inside their own (rolled back) transaction.
 
 from tests.world import world_step
 
-ITEMS = [("soy sauce", 3, 40), ("detergent", 6, 25), ("rice", 15, 20), ("cooking oil", 40, 8)]
+# (key, name, points, stock)
+ITEMS = [("soy sauce", "酱油", 3, 40), ("detergent", "洗衣液", 6, 25), ("rice", "大米", 15, 20),
+         ("cooking oil", "食用油", 40, 8)]
 
 
 @world_step
@@ -17,7 +19,7 @@ def shop_items(w) -> None:
     for name in ("c1", "c2"):
         community = w.community(name)
         with use_community(community.id):
-            for item, points, stock in ITEMS:
+            for key, item, points, stock in ITEMS:
                 row = do_create_item(community, name=item, points=points, stock=stock, category="demo",
                                      actor=w.ids[f"user:{name}_admin"])
-                w.ids[f"item:{name}:{item}"] = row.id
+                w.ids[f"item:{name}:{key}"] = row.id
