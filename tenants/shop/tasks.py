@@ -15,7 +15,8 @@ from core.tenancy.models import Community
 def _community(community_id):
     from core.ids import parse_id
 
-    return db.session.get(Community, parse_id(community_id))
+    community_id = parse_id(community_id)
+    return db.session.get(Community, community_id) if community_id else None
 
 
 @shared_task(name="shop.expire_orders", ignore_result=True)

@@ -25,15 +25,15 @@ from tests.world import PASSWORD
 
 @pytest.fixture(scope="module")
 def grandma(app, world):
-    """A resident of c1 with 100 points, committed (browser tests see only committed rows)."""
+    """A resident of c3 with 100 points, committed (browser tests see only committed rows)."""
     tag = uuid.uuid4().hex[:6]
-    with app.app_context(), use_community(world.ids["c1"]):
-        c1 = world.community("c1")
+    with app.app_context(), use_community(world.ids["c3"]):
+        c3 = world.community("c3")
         with atomic():
             user = do_create_user(f"e2e_{tag}", PASSWORD, "李奶奶")
-            resident = do_add_member(c1, user, Role.RESIDENT)
+            resident = do_add_member(c3, user, Role.RESIDENT)
         with atomic():
-            ledger.award(c1, resident, 100, reason="社区大扫除")
+            ledger.award(c3, resident, 100, reason="社区大扫除")
         token, _row = do_issue_token(user)
         info = {"login": user.login, "member_id": resident.id, "user_id": user.id, "token": token,
                 "card": display_code(current_code(resident))}
@@ -50,7 +50,7 @@ def login(page, base, name):
 
 
 def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, app):
-    shop = f"{live_server}/c/{world.slugs['c1']}/shop"
+    shop = f"{live_server}/c/{world.slugs['c3']}/shop"
     with sync_playwright() as p:
         browser = launch_browser(p)
         resident = browser.new_context(viewport=MOBILE_VIEWPORT, locale="zh-CN")
@@ -76,7 +76,7 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, 
 
             # staff type the pickup code at the counter and hand the rice over
             desk = staff.new_page()
-            login(desk, live_server, "c1_grid")
+            login(desk, live_server, "c3_grid")
             desk.goto(f"{shop}/counter")
             desk.fill("input[name=code]", f"{code[:4].lower()} {code[4:]}")
             desk.click("[data-test=find-order]")
@@ -87,7 +87,7 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, 
             expect(desk.locator(".order-status--collected")).to_be_visible()
 
             # staff scan (type) her card at the counter and sell cooking oil on the spot
-            desk.goto(f"{live_server}/c/{world.slugs['c1']}/assist/")
+            desk.goto(f"{live_server}/c/{world.slugs['c3']}/assist/")
             desk.fill("input[name=code]", grandma["card"])
             desk.screenshot(path=screenshot_path("shop-5-staff-scan-card-zh-mobile"), full_page=True)
             desk.click("[data-test=card-submit]")
@@ -105,7 +105,7 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, 
             expect(orders).to_have_count(2)
             expect(orders.first).to_contain_text("食用油")
             page.screenshot(path=screenshot_path("shop-8-resident-orders-zh-mobile"), full_page=True)
-            ledger_url = (f"{live_server}/api/v1/c/{world.slugs['c1']}/members/"
+            ledger_url = (f"{live_server}/api/v1/c/{world.slugs['c3']}/members/"
                           f"{grandma['member_id']}/ledger")
             history = page.request.get(ledger_url, headers={"Authorization": f"Bearer {grandma['token']}"}).json()
         finally:
@@ -117,9 +117,9 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, 
     spends = [e for e in history["entries"] if e["kind"] == "shop"]
     assert [e["points"] for e in spends] == [-40, -15]
     assert "食用油" in spends[0]["reason"] and "大米" in spends[1]["reason"]
-    with app.app_context(), use_community(world.ids["c1"]):
+    with app.app_context(), use_community(world.ids["c3"]):
         rows = db.session.scalars(select(LedgerTransaction).where(
             LedgerTransaction.member_id == grandma["member_id"], LedgerTransaction.kind == "shop",
         ).order_by(LedgerTransaction.created_at)).all()
-        assert [assisted_by(t) and assisted_by(t).login for t in rows] == [None, "c1_grid"]
+        assert [assisted_by(t) and assisted_by(t).login for t in rows] == [None, "c3_grid"]
         db.session.remove()

@@ -1,4 +1,5 @@
-"""The shop's part of the test world: the demo shelf in c1 and c2 (no windows: always open).
+"""The shop's part of the test world: the demo shelf in c1, c2 and c3 (no windows: always
+open). The browser test commits its orders in c3, so c1 and c2 stay as built.
 
 Residents get no points here: other suites assert exact balances of the world's people.
 Tests that need points award them inside their own (rolled back) transaction.
@@ -16,7 +17,7 @@ def shop_items(w) -> None:
     from core.tenancy.context import use_community
     from tenants.shop.actions import do_create_item
 
-    for name in ("c1", "c2"):
+    for name in ("c1", "c2", "c3"):
         community = w.community(name)
         with use_community(community.id):
             for key, item, points, stock in ITEMS:
