@@ -1,4 +1,5 @@
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.audit.actions import record
 from core.extensions import db
@@ -9,6 +10,13 @@ from tenants.cards.models import ResidentCard
 
 def do_replace_card(member, actor) -> int:
     """Void the member's card: the next card printed carries a new code. Returns the epoch."""
+    try:
+        return _replace(member, actor)
+    except IntegrityError:  # two staff replaced a never-replaced card at once: the row exists now
+        return _replace(member, actor)
+
+
+def _replace(member, actor) -> int:
     with atomic():
         card = db.session.scalar(
             select(ResidentCard).where(ResidentCard.member_id == member.id).with_for_update()

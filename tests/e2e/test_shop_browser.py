@@ -99,6 +99,17 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, world, grandma, 
             expect(desk.locator(".order-status--collected")).to_be_visible()
             desk.screenshot(path=screenshot_path("shop-7-staff-sold-zh-mobile"), full_page=True)
 
+            # the printable A4 sheet of cards (its PDF is kept with the screenshots)
+            desk.goto(f"{live_server}/c/{world.slugs['c3']}/cards/print")
+            expect(desk.locator("[data-test=resident-card]").first).to_be_visible()
+            assert grandma["card"] in desk.content()
+            desk.pdf(path=str(screenshot_path("shop-9-resident-cards-a4").with_suffix(".pdf")), format="A4")
+            desk.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+            desk.emulate_media(media="print")
+            desk.screenshot(path=screenshot_path("shop-9-resident-cards-a4-print"), full_page=False)
+            desk.emulate_media(media="screen")
+            desk.set_viewport_size(MOBILE_VIEWPORT)
+
             # both show on her orders and her points history
             page.goto(f"{shop}/orders")
             orders = page.locator("[data-test=order]")
