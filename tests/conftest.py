@@ -89,10 +89,14 @@ def world(app) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _reset_throttles(app):
+def _per_test_state(app):
+    """Fresh throttles; and the session app's Celery as the default (a test that builds
+    another app, e.g. to check migrations, makes that app's Celery the current one)."""
     from core.extensions import limiter
 
     limiter.reset()
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     yield
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7dba6d41c9b4
+Revision ID: 7a38ec8d2c35
 Revises: 
-Create Date: 2026-11-21 23:15:03.843658
+Create Date: 2026-11-21 23:43:46.896026
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '7dba6d41c9b4'
+revision = '7a38ec8d2c35'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,6 +42,18 @@ def upgrade():
     sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_districts')),
     sa.UniqueConstraint('slug', name=op.f('uq_districts_slug'))
+    )
+    op.create_table('idempotency_records',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('scope', sa.String(length=300), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
+    sa.UniqueConstraint('user_id', 'key', 'scope', name=op.f('uq_idempotency_records_user_id_key_scope'))
     )
     op.create_table('merchants',
     sa.Column('slug', sa.String(length=40), nullable=False),
@@ -149,6 +161,45 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_members_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('shop_items',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('stock', sa.Integer(), nullable=False),
+    sa.Column('per_member_limit', sa.Integer(), nullable=True),
+    sa.Column('low_stock_at', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('photo_version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('per_member_limit IS NULL OR per_member_limit > 0', name=op.f('ck_shop_items_limit_positive')),
+    sa.CheckConstraint('points > 0', name=op.f('ck_shop_items_points_positive')),
+    sa.CheckConstraint('stock >= 0', name=op.f('ck_shop_items_stock_not_negative')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_shop_items_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_shop_items'))
+    )
+    with op.batch_alter_table('shop_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_items_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_shop_items_list', ['community_id', 'active', 'category'], unique=False)
+
+    op.create_table('shop_windows',
+    sa.Column('kind', sa.Enum('weekly', 'dated', name='windowkind', native_enum=False, length=20), nullable=False),
+    sa.Column('weekday', sa.SmallInteger(), nullable=True),
+    sa.Column('opens', sa.Time(), nullable=True),
+    sa.Column('closes', sa.Time(), nullable=True),
+    sa.Column('starts_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('weekday IS NULL OR (weekday >= 0 AND weekday <= 6)', name=op.f('ck_shop_windows_weekday_range')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_shop_windows_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_shop_windows'))
+    )
+    with op.batch_alter_table('shop_windows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_windows_community_id'), ['community_id'], unique=False)
+
     op.create_table('ledger_accounts',
     sa.Column('kind', sa.Enum('issuance', 'wallet', 'shop', 'merchant', 'expired', name='accountkind', native_enum=False, length=20), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
@@ -191,6 +242,84 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_transactions_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_ledger_transactions_member', ['community_id', 'member_id', 'created_at'], unique=False)
 
+    op.create_table('notifications',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+    sa.Column('read_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_notifications_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_notifications_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('community_id', 'member_id', 'dedupe_key', name=op.f('uq_notifications_community_id_member_id_dedupe_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_notifications_member', ['community_id', 'member_id', 'created_at'], unique=False)
+
+    op.create_table('resident_cards',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('epoch', sa.Integer(), nullable=False),
+    sa.Column('replaced_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_resident_cards_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_resident_cards_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_resident_cards')),
+    sa.UniqueConstraint('community_id', 'member_id', name=op.f('uq_resident_cards_community_id_member_id'))
+    )
+    with op.batch_alter_table('resident_cards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resident_cards_community_id'), ['community_id'], unique=False)
+
+    op.create_table('shop_item_photos',
+    sa.Column('item_id', sa.Uuid(), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'item_id'], ['shop_items.community_id', 'shop_items.id'], name=op.f('fk_shop_item_photos_community_id_item_id_shop_items')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_shop_item_photos_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_shop_item_photos')),
+    sa.UniqueConstraint('community_id', 'item_id', name=op.f('uq_shop_item_photos_community_id_item_id'))
+    )
+    with op.batch_alter_table('shop_item_photos', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_item_photos_community_id'), ['community_id'], unique=False)
+
+    op.create_table('shop_orders',
+    sa.Column('item_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('item_name', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.Enum('reserved', 'collected', 'cancelled', 'expired', name='orderstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('pickup_code', sa.String(length=12), nullable=False),
+    sa.Column('placed_by', sa.Uuid(), nullable=True),
+    sa.Column('at_counter', sa.Boolean(), nullable=False),
+    sa.Column('expires_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.Uuid(), nullable=True),
+    sa.Column('spend_transaction_id', sa.Uuid(), nullable=True),
+    sa.Column('refund_transaction_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_shop_orders_quantity_positive')),
+    sa.ForeignKeyConstraint(['community_id', 'item_id'], ['shop_items.community_id', 'shop_items.id'], name=op.f('fk_shop_orders_community_id_item_id_shop_items')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_shop_orders_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_shop_orders_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_shop_orders')),
+    sa.UniqueConstraint('community_id', 'pickup_code', name=op.f('uq_shop_orders_community_id_pickup_code'))
+    )
+    with op.batch_alter_table('shop_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_orders_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_shop_orders_member', ['community_id', 'member_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_shop_orders_status', ['community_id', 'status', 'expires_at'], unique=False)
+
     op.create_table('ledger_postings',
     sa.Column('transaction_id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
@@ -222,6 +351,25 @@ def downgrade():
         batch_op.drop_index('ix_ledger_postings_account')
 
     op.drop_table('ledger_postings')
+    with op.batch_alter_table('shop_orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_orders_status')
+        batch_op.drop_index('ix_shop_orders_member')
+        batch_op.drop_index(batch_op.f('ix_shop_orders_community_id'))
+
+    op.drop_table('shop_orders')
+    with op.batch_alter_table('shop_item_photos', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_item_photos_community_id'))
+
+    op.drop_table('shop_item_photos')
+    with op.batch_alter_table('resident_cards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resident_cards_community_id'))
+
+    op.drop_table('resident_cards')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_member')
+        batch_op.drop_index(batch_op.f('ix_notifications_community_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_transactions_member')
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_community_id'))
@@ -232,6 +380,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_accounts_community_id'))
 
     op.drop_table('ledger_accounts')
+    with op.batch_alter_table('shop_windows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_windows_community_id'))
+
+    op.drop_table('shop_windows')
+    with op.batch_alter_table('shop_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_shop_items_list')
+        batch_op.drop_index(batch_op.f('ix_shop_items_community_id'))
+
+    op.drop_table('shop_items')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
@@ -257,6 +414,7 @@ def downgrade():
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('merchants')
+    op.drop_table('idempotency_records')
     op.drop_table('districts')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_merchant_id'))
