@@ -16,10 +16,13 @@ CAPABILITIES = [
     "core.ledger.setup",
     "core.districts.setup",
     "core.web.setup",
+    "core.figures.setup",
+    "core.exports.setup",
     "core.notifications.setup",
     "merchants.partners.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",
+    "tenants.reports.setup",
 ]
 
 

@@ -1,0 +1,383 @@
+"""Folding ledger postings into the roll-up tables, and reading them back with the live tail.
+
+Points move in four directions that dashboards report, told apart by the ledger account on
+the other side of the member's wallet:
+
+- issued: the issuance account (awards; a reversed award counts back, so the figure is net);
+- spent: the shop and merchants' clearing accounts (net of refunds);
+- expired: the expired account.
+
+Outstanding points (what residents hold) = issued - spent - expired, since the beginning: every
+transaction sums to zero, so this is exactly the sum of all wallets.
+
+Why a lag: a posting's ``created_at`` is set when its transaction starts writing, and it
+becomes visible at commit. Folding only postings older than ``LAG`` means a transaction still
+open when the roll-up runs is not skipped (ledger transactions take milliseconds; the
+database's statement timeout is far below the lag). Reads add the postings after the
+watermark live, so figures are never behind.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+
+from core.extensions import db
+from core.figures.models import ActiveMonth, FigureWatermark, KindMonth, MemberActivity
+from core.figures.months import Month, months_between
+from core.identity.models import Member
+from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+from core.tenancy.context import all_communities
+from core.tenancy.models import Community
+from core.transactions import atomic
+
+LAG = timedelta(minutes=5)
+ACTIVE_WINDOW = timedelta(days=90)
+FLOW_ACCOUNTS = (AccountKind.ISSUANCE, AccountKind.SHOP, AccountKind.MERCHANT, AccountKind.EXPIRED)
+WATERMARK = "ledger"
+CHUNK = 1000
+
+
+def _flow_of(account_kind: str, amount: int) -> tuple[int, int, int]:
+    """(issued, spent, expired) for a sum of postings on one kind of account."""
+    if account_kind == AccountKind.ISSUANCE:
+        return -amount, 0, 0
+    if account_kind in (AccountKind.SHOP, AccountKind.MERCHANT):
+        return 0, amount, 0
+    return 0, 0, amount
+
+
+def month_case(column, timezone: str, first: Month, last: Month):
+    """A SQL expression naming the community-local month of ``column`` for instants from
+    ``first`` to ``last`` (portable: plain comparisons, no time-zone functions)."""
+    months = months_between(first, last)
+    whens = [(column < month.end(timezone), month.key) for month in months[:-1]]
+    if not whens:  # one month: still a CASE, so the expression has a type
+        whens = [(column < last.end(timezone), last.key)]
+    return case(*whens, else_=months[-1].key)
+
+
+def _flows_query(community_ids, timezone, first: Month, last: Month, start=None, end=None,
+                 watermark_join=False):
+    """Sums of postings on the flow accounts per community, local month, account kind and the
+    member's account kind. The month is computed in a subquery and grouped on outside:
+    PostgreSQL does not match a GROUP BY expression whose parameters are bound separately."""
+    inner = (
+        select(LedgerPosting.community_id.label("community_id"),
+               month_case(LedgerPosting.created_at, timezone, first, last).label("month"),
+               LedgerAccount.kind.label("account_kind"),
+               Member.account_kind.label("member_kind"),
+               LedgerPosting.amount.label("amount"))
+        .join(LedgerAccount, and_(LedgerAccount.community_id == LedgerPosting.community_id,
+                                  LedgerAccount.id == LedgerPosting.account_id))
+        .join(LedgerTransaction, and_(LedgerTransaction.community_id == LedgerPosting.community_id,
+                                      LedgerTransaction.id == LedgerPosting.transaction_id))
+        .outerjoin(Member, and_(Member.community_id == LedgerTransaction.community_id,
+                                Member.id == LedgerTransaction.member_id))
+        .where(LedgerPosting.community_id.in_(list(community_ids)),
+               LedgerAccount.kind.in_(FLOW_ACCOUNTS))
+    )
+    if start is not None:
+        inner = inner.where(LedgerPosting.created_at >= start)
+    if end is not None:
+        inner = inner.where(LedgerPosting.created_at < end)
+    if watermark_join:
+        inner = inner.outerjoin(FigureWatermark, and_(
+            FigureWatermark.community_id == LedgerPosting.community_id,
+            FigureWatermark.name == WATERMARK,
+        )).where(or_(FigureWatermark.rolled_to.is_(None),
+                     LedgerPosting.created_at >= FigureWatermark.rolled_to))
+    sub = inner.subquery()
+    return (
+        select(sub.c.community_id, sub.c.month, sub.c.account_kind, sub.c.member_kind,
+               func.sum(sub.c.amount))
+        .group_by(sub.c.community_id, sub.c.month, sub.c.account_kind, sub.c.member_kind)
+    )
+
+
+def _first_posting(community_ids) -> dict:
+    rows = db.session.execute(
+        select(LedgerPosting.community_id, func.min(LedgerPosting.created_at))
+        .where(LedgerPosting.community_id.in_(list(community_ids)))
+        .group_by(LedgerPosting.community_id)
+    ).all()
+    return {cid: at for cid, at in rows if at is not None}
+
+
+def _watermarks(community_ids) -> dict:
+    rows = db.session.execute(
+        select(FigureWatermark.community_id, FigureWatermark.rolled_to)
+        .where(FigureWatermark.community_id.in_(list(community_ids)),
+               FigureWatermark.name == WATERMARK)
+    ).all()
+    return dict(rows)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def monthly_flows(communities, now: datetime) -> dict:
+    """``{community_id: {"YYYY-MM": {account kind: [issued, spent, expired]}}}`` over all
+    time: the roll-up plus the live tail. Small (communities x months x 4 kinds)."""
+    ids = [c.id for c in communities]
+    out = {cid: defaultdict(lambda: defaultdict(lambda: [0, 0, 0])) for cid in ids}
+    with all_communities():
+        for cid, month, kind, issued, spent, expired in db.session.execute(
+            select(KindMonth.community_id, KindMonth.month, KindMonth.account_kind,
+                   KindMonth.issued, KindMonth.spent, KindMonth.expired)
+            .where(KindMonth.community_id.in_(ids))
+        ):
+            cell = out[cid][month][kind]
+            cell[0] += issued
+            cell[1] += spent
+            cell[2] += expired
+        marks = _watermarks(ids)
+        missing = [cid for cid in ids if cid not in marks]
+        starts = {**_first_posting(missing), **marks} if missing else dict(marks)
+        for timezone, group in _by_timezone(communities).items():
+            begins = [starts[c.id] for c in group if c.id in starts]
+            if not begins:
+                continue
+            first = Month.of(min(begins), timezone)
+            last = Month.of(now, timezone).next()  # postings stamped a moment into next month
+            query = _flows_query([c.id for c in group], timezone, first, last, watermark_join=True)
+            for cid, month, account_kind, member_kind, amount in db.session.execute(query):
+                cell = out[cid][month][_kind_key(member_kind)]
+                for i, value in enumerate(_flow_of(account_kind, int(amount or 0))):
+                    cell[i] += value
+    return out
+
+
+def _kind_key(member_kind) -> str:
+    return getattr(member_kind, "value", member_kind) or ""
+
+
+def _by_timezone(communities) -> dict:
+    groups = defaultdict(list)
+    for community in communities:
+        groups[community.timezone].append(community)
+    return groups
+
+
+def active_members(communities, since: datetime, until: datetime) -> dict:
+    """How many members of each community earned points in [since, until), live from the
+    ledger (for months not frozen in ``ActiveMonth``)."""
+    ids = [c.id for c in communities]
+    with all_communities():
+        rows = db.session.execute(
+            _earners(ids).where(LedgerPosting.created_at >= since, LedgerPosting.created_at < until)
+            .with_only_columns(LedgerPosting.community_id,
+                               func.count(func.distinct(LedgerTransaction.member_id)))
+            .group_by(LedgerPosting.community_id)
+        ).all()
+    return {cid: int(n) for cid, n in rows}
+
+
+def _earners(ids):
+    """Issuance postings that credited a member (an award, not an award's reversal)."""
+    return (
+        select(LedgerTransaction.member_id)
+        .select_from(LedgerPosting)
+        .join(LedgerAccount, and_(LedgerAccount.community_id == LedgerPosting.community_id,
+                                  LedgerAccount.id == LedgerPosting.account_id))
+        .join(LedgerTransaction, and_(LedgerTransaction.community_id == LedgerPosting.community_id,
+                                      LedgerTransaction.id == LedgerPosting.transaction_id))
+        .where(LedgerPosting.community_id.in_(list(ids)), LedgerAccount.kind == AccountKind.ISSUANCE,
+               LedgerPosting.amount < 0, LedgerTransaction.member_id.is_not(None))
+    )
+
+
+def active_now(communities, now: datetime) -> dict:
+    """Members who earned points in the 90 days before ``now``: the roll-up's last-earned
+    dates, plus members who earned in the live tail and were not already counted."""
+    ids = [c.id for c in communities]
+    cutoff = now - ACTIVE_WINDOW
+    with all_communities():
+        counted = dict(db.session.execute(
+            select(MemberActivity.community_id, func.count())
+            .where(MemberActivity.community_id.in_(ids), MemberActivity.last_earned_at >= cutoff)
+            .group_by(MemberActivity.community_id)
+        ).all())
+        tail = db.session.execute(
+            _earners(ids).add_columns(LedgerPosting.community_id)
+            .outerjoin(FigureWatermark, and_(FigureWatermark.community_id == LedgerPosting.community_id,
+                                             FigureWatermark.name == WATERMARK))
+            .where(LedgerPosting.created_at >= cutoff, LedgerPosting.created_at < now,
+                   or_(FigureWatermark.rolled_to.is_(None),
+                       LedgerPosting.created_at >= FigureWatermark.rolled_to))
+            .distinct()
+        ).all()
+        extra = defaultdict(set)
+        for member_id, cid in tail:
+            extra[cid].add(member_id)
+        for cid, members in extra.items():
+            members = list(members)
+            already = 0
+            for i in range(0, len(members), CHUNK):
+                already += db.session.scalar(
+                    select(func.count()).select_from(MemberActivity).where(
+                        MemberActivity.community_id == cid,
+                        MemberActivity.member_id.in_(members[i:i + CHUNK]),
+                        MemberActivity.last_earned_at >= cutoff,
+                    )
+                )
+            counted[cid] = counted.get(cid, 0) + len(members) - already
+    return {cid: int(counted.get(cid, 0)) for cid in ids}
+
+
+def frozen_active_all(communities) -> dict:
+    """``{community_id: {"YYYY-MM": active}}`` for every finished month frozen so far."""
+    out = defaultdict(dict)
+    with all_communities():
+        for cid, month, active in db.session.execute(
+            select(ActiveMonth.community_id, ActiveMonth.month, ActiveMonth.active).where(
+                ActiveMonth.community_id.in_([c.id for c in communities]))
+        ):
+            out[cid][month] = active
+    return out
+
+
+# --- folding (the Celery task) ----------------------------------------------------------------
+
+
+def roll_up(now: datetime | None = None, community_ids=None) -> int:
+    """Fold postings older than ``now - LAG`` into the roll-up, community by community, each in
+    its own transaction under a lock on its watermark (two runs never fold the same postings).
+    Then freeze the active-volunteer count of each finished month. Returns communities done."""
+    now = now or datetime.now(UTC)
+    until = now - LAG
+    with all_communities():
+        query = select(Community)
+        if community_ids is not None:
+            query = query.where(Community.id.in_(list(community_ids)))
+        communities = list(db.session.scalars(query.order_by(Community.id)))
+        done = 0
+        for community in communities:
+            done += _roll_up_one(community, until)
+            _freeze_months(community, until)
+        return done
+
+
+def _lock_watermark(community) -> FigureWatermark:
+    query = (select(FigureWatermark)
+             .where(FigureWatermark.community_id == community.id, FigureWatermark.name == WATERMARK)
+             .with_for_update().execution_options(populate_existing=True))
+    mark = db.session.scalar(query)
+    if mark is None:
+        # The first run for this community: create the row (the unique key settles a race).
+        db.session.execute(insert(FigureWatermark).values(
+            community_id=community.id, id=_new_id(), name=WATERMARK,
+            rolled_to=datetime(1970, 1, 1, tzinfo=UTC), created_at=datetime.now(UTC)))
+        mark = db.session.scalar(query)
+    return mark
+
+
+def _roll_up_one(community, until: datetime) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with atomic():
+            mark = _lock_watermark(community)
+            start = mark.rolled_to
+            if start >= until:
+                return 0
+            first_at = _first_posting([community.id]).get(community.id)
+            if first_at is not None and first_at < until:
+                _fold_flows(community, max(start, first_at), until)
+                _fold_activity(community, start, until)
+            mark.rolled_to = until
+    except IntegrityError:  # another run created the watermark first: it does this round
+        return 0
+    return 1
+
+
+def _fold_flows(community, start, until) -> None:
+    tz = community.timezone
+    query = _flows_query([community.id], tz, Month.of(start, tz), Month.of(until, tz),
+                         start=start, end=until)
+    sums = defaultdict(lambda: [0, 0, 0])
+    for _cid, month, account_kind, member_kind, amount in db.session.execute(query):
+        cell = sums[(month, _kind_key(member_kind))]
+        for i, value in enumerate(_flow_of(account_kind, int(amount or 0))):
+            cell[i] += value
+    if not sums:
+        return
+    existing = {
+        (row.month, row.account_kind): row
+        for row in db.session.scalars(select(KindMonth).where(
+            KindMonth.community_id == community.id,
+            KindMonth.month.in_(sorted({m for m, _k in sums}))))
+    }
+    for (month, kind), (issued, spent, expired) in sums.items():
+        row = existing.get((month, kind))
+        if row is None:
+            db.session.add(KindMonth(community_id=community.id, month=month, account_kind=kind,
+                                     issued=issued, spent=spent, expired=expired))
+        else:
+            row.issued += issued
+            row.spent += spent
+            row.expired += expired
+    db.session.flush()
+
+
+def _fold_activity(community, start, until) -> None:
+    latest = dict(db.session.execute(
+        _earners([community.id])
+        .where(LedgerPosting.created_at >= start, LedgerPosting.created_at < until)
+        .with_only_columns(LedgerTransaction.member_id, func.max(LedgerPosting.created_at))
+        .group_by(LedgerTransaction.member_id)
+    ).all())
+    if not latest:
+        return
+    members = list(latest)
+    known = {}
+    for i in range(0, len(members), CHUNK):
+        known.update(db.session.execute(
+            select(MemberActivity.member_id, MemberActivity.id).where(
+                MemberActivity.community_id == community.id,
+                MemberActivity.member_id.in_(members[i:i + CHUNK]))
+        ).all())
+    now = datetime.now(UTC)
+    new_rows = [
+        {"community_id": community.id, "id": _new_id(), "member_id": member_id,
+         "last_earned_at": at, "created_at": now}
+        for member_id, at in latest.items() if member_id not in known
+    ]
+    for i in range(0, len(new_rows), CHUNK):
+        db.session.execute(insert(MemberActivity), new_rows[i:i + CHUNK])
+    # Postings are folded in time order, so a later fold's latest date is the newer one.
+    changed = [
+        {"community_id": community.id, "id": known[member_id], "last_earned_at": at}
+        for member_id, at in latest.items() if member_id in known
+    ]
+    for i in range(0, len(changed), CHUNK):
+        db.session.execute(update(MemberActivity), changed[i:i + CHUNK])
+
+
+def _freeze_months(community, until: datetime) -> None:
+    """Store the active-volunteer count of every month that ended before ``until`` and has
+    none yet (from the month of the community's first posting)."""
+    tz = community.timezone
+    first_at = _first_posting([community.id]).get(community.id)
+    if first_at is None:
+        return
+    last_done = Month.of(until, tz).previous()
+    months = months_between(Month.of(first_at, tz), last_done)
+    if not months:
+        return
+    stored = set(db.session.scalars(
+        select(ActiveMonth.month).where(ActiveMonth.community_id == community.id)))
+    todo = [m for m in months if m.key not in stored]
+    if not todo:
+        return
+    with atomic():
+        for month in todo:
+            end = month.end(tz)
+            count = active_members([community], end - ACTIVE_WINDOW, end).get(community.id, 0)
+            db.session.add(ActiveMonth(community_id=community.id, month=month.key, active=count))
+
+
+def _new_id():
+    from core.ids import new_id
+
+    return new_id()
