@@ -23,6 +23,7 @@ CAPABILITIES = [
     "tenants.cards.setup",
     "tenants.shop.setup",
     "tenants.reports.setup",
+    "tenants.onboarding.setup",
 ]
 
 

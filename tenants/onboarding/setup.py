@@ -1,0 +1,29 @@
+"""Onboarding: the wizard, the district's templates, invitation links, resident imports."""
+
+from flask import url_for
+from flask_babel import gettext as _
+
+
+def district_links(district) -> list[tuple[str, str]]:
+    return [
+        (_("Onboard a community"), url_for("onboarding.index", district=district.slug)),
+        (_("Shop item templates"), url_for("onboarding.shop_templates", district=district.slug)),
+    ]
+
+
+def init_app(app):
+    from core.districts.actions import on_community_created
+    from core.districts.views import register_district_link
+    from tenants.onboarding import models, views  # noqa: F401
+    from tenants.onboarding.actions import copy_shop_templates
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.join_bp)
+    register_district_link(district_links)
+    if copy_shop_templates not in _registered:
+        on_community_created(copy_shop_templates)
+        _registered.append(copy_shop_templates)
+
+
+# Tests build several apps in one process: the module-level hook registries take each once.
+_registered = []
