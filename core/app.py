@@ -24,6 +24,7 @@ CAPABILITIES = [
     "tenants.shop.setup",
     "tenants.reports.setup",
     "tenants.onboarding.setup",
+    "tenants.recognition.setup",
 ]
 
 

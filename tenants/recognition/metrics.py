@@ -1,0 +1,149 @@
+"""Numbers recognition is computed from, per member and period, each from the capability that
+owns the data. Two kinds:
+
+- staff metrics (grid workers' medals): ``register_staff_metric(Metric(...))``;
+- resident metrics (integrity stars): ``register_resident_metric(Metric(...))``.
+
+``compute(community, start, end) -> {member_id: number}`` runs in the community's scope.
+Built in: years of service and points recorded (staff), points earned and uncollected shop
+orders (residents); the rules, work orders and activities capabilities add theirs (claims
+rejected, orders closed, average rating...). A threshold naming a metric nobody registered is
+shown as "not available" and ignored.
+
+Groupings for leaderboards (account kind built in; grid and building from the grid):
+``register_grouping(Grouping(name, label, fn(community) -> {member_id: (key, label)}))``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+
+from core.extensions import db
+from core.identity.models import Member, Role
+from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: object
+    compute: Callable
+    unit: str = "count"  # count, points, years, rating
+    lower_is_better: bool = False
+
+
+@dataclass(frozen=True)
+class Grouping:
+    name: str
+    label: object
+    groups: Callable
+
+
+_staff: dict[str, Metric] = {}
+_residents: dict[str, Metric] = {}
+_groupings: dict[str, Grouping] = {}
+
+
+def register_staff_metric(metric: Metric) -> Metric:
+    _staff[metric.name] = metric
+    return metric
+
+
+def register_resident_metric(metric: Metric) -> Metric:
+    _residents[metric.name] = metric
+    return metric
+
+
+def register_grouping(grouping: Grouping) -> Grouping:
+    _groupings[grouping.name] = grouping
+    return grouping
+
+
+def staff_metrics() -> dict[str, Metric]:
+    return dict(_staff)
+
+
+def resident_metrics() -> dict[str, Metric]:
+    return dict(_residents)
+
+
+def groupings() -> dict[str, Grouping]:
+    return dict(_groupings)
+
+
+# --- built in ----------------------------------------------------------------------------------
+
+
+def points_earned(community, start, end) -> dict:
+    """Points each member earned in [start, end): awards from the issuance account, net of
+    awards reversed in the period."""
+    rows = db.session.execute(
+        select(LedgerTransaction.member_id, func.sum(-LedgerPosting.amount))
+        .select_from(LedgerPosting)
+        .join(LedgerAccount, and_(LedgerAccount.community_id == LedgerPosting.community_id,
+                                  LedgerAccount.id == LedgerPosting.account_id))
+        .join(LedgerTransaction, and_(LedgerTransaction.community_id == LedgerPosting.community_id,
+                                      LedgerTransaction.id == LedgerPosting.transaction_id))
+        .where(LedgerPosting.community_id == community.id, LedgerAccount.kind == AccountKind.ISSUANCE,
+               LedgerTransaction.member_id.is_not(None),
+               LedgerPosting.created_at >= start, LedgerPosting.created_at < end)
+        .group_by(LedgerTransaction.member_id)
+    ).all()
+    return {member_id: int(total) for member_id, total in rows if total}
+
+
+def years_of_service(community, start, end) -> dict:
+    rows = db.session.execute(select(Member.id, Member.created_at).where(
+        Member.community_id == community.id, Member.role != Role.RESIDENT, Member.active.is_(True)))
+    return {member_id: round(max((end - joined).days, 0) / 365.25, 1) for member_id, joined in rows}
+
+
+def points_recorded(community, start, end) -> dict:
+    """Points a staff member awarded to residents in the period (their own recorded work)."""
+    staff = dict(db.session.execute(select(Member.user_id, Member.id).where(
+        Member.community_id == community.id, Member.role != Role.RESIDENT)).all())
+    if not staff:
+        return {}
+    rows = db.session.execute(
+        select(LedgerTransaction.actor_id, func.sum(-LedgerPosting.amount))
+        .select_from(LedgerPosting)
+        .join(LedgerAccount, and_(LedgerAccount.community_id == LedgerPosting.community_id,
+                                  LedgerAccount.id == LedgerPosting.account_id))
+        .join(LedgerTransaction, and_(LedgerTransaction.community_id == LedgerPosting.community_id,
+                                      LedgerTransaction.id == LedgerPosting.transaction_id))
+        .where(LedgerPosting.community_id == community.id, LedgerAccount.kind == AccountKind.ISSUANCE,
+               LedgerTransaction.actor_id.in_(list(staff)),
+               LedgerPosting.created_at >= start, LedgerPosting.created_at < end)
+        .group_by(LedgerTransaction.actor_id)
+    ).all()
+    return {staff[user_id]: int(total) for user_id, total in rows if total}
+
+
+def orders_uncollected(community, start, end) -> dict:
+    from tenants.shop.models import OrderStatus, ShopOrder
+
+    rows = db.session.execute(
+        select(ShopOrder.member_id, func.count())
+        .where(ShopOrder.community_id == community.id, ShopOrder.status == OrderStatus.EXPIRED,
+               ShopOrder.expires_at >= start, ShopOrder.expires_at < end)
+        .group_by(ShopOrder.member_id)).all()
+    return {member_id: int(n) for member_id, n in rows}
+
+
+def account_kinds(community) -> dict:
+    labels = {"red": _l("Red accounts"), "blue": _l("Blue accounts"), "green": _l("Green accounts")}
+    rows = db.session.execute(select(Member.id, Member.account_kind).where(
+        Member.community_id == community.id))
+    return {member_id: (kind.value, str(labels[kind.value])) for member_id, kind in rows}
+
+
+def register_builtins() -> None:
+    register_staff_metric(Metric("years", _l("Years of service"), years_of_service, "years"))
+    register_staff_metric(Metric("points_recorded", _l("Points recorded for residents"),
+                                 points_recorded, "points"))
+    register_resident_metric(Metric("points_earned", _l("Points earned"), points_earned, "points"))
+    register_resident_metric(Metric("orders_uncollected", _l("Shop orders not collected"),
+                                    orders_uncollected, "count", lower_is_better=True))
+    register_grouping(Grouping("kind", _l("Account kind"), account_kinds))
