@@ -23,6 +23,10 @@ from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
 
+# Capabilities' parts of the world register with ``world_step`` when imported: import them
+# here, so the world is the same whichever tests are collected.
+import tests.tenants.rules.world  # noqa: E402, F401
+
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 
 
@@ -57,6 +61,7 @@ def app():
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "UPLOAD_FOLDER": f"{tmp_dir}/uploads",
         **_database_config(tmp_dir),
     }
     app = create_app(config)
