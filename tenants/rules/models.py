@@ -86,7 +86,7 @@ class Rule(RuleFields, CommunityScoped, Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
-    def awarders(self) -> list[str]:
+    def awarded_by(self) -> list[str]:
         roles = []
         if self.residents_may_claim:
             roles.append("resident")

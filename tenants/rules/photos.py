@@ -74,9 +74,11 @@ def _as_jpeg(image: Image.Image) -> bytes:
     else:
         image = image.convert("RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    # A new image from the pixels alone: Pillow would otherwise carry parts of ``info``
+    # (a JPEG comment, for one) into the saved file.
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
     out = io.BytesIO()
-    # No exif=, icc_profile= or comment=: the new file carries pixels only.
-    image.save(out, format="JPEG", quality=85, optimize=True)
+    clean.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 

@@ -143,7 +143,9 @@ class DecisionIn(Schema):
 
 
 class RejectIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_REASON))
+    # Required, but checked after the claim is found (an unknown claim is 404 whatever the body).
+    reason = fields.String(load_default="", validate=validate.Length(max=MAX_REASON),
+                           metadata={"description": "Required: the resident reads it"})
 
 
 class BulkDecisionIn(Schema):
