@@ -21,11 +21,12 @@ MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 HISTORY_LIMIT = 1000  # a lifetime of a very active volunteer; the month filter narrows it
 
 
-def kind_label(kind: AccountKind) -> str:
+def kind_label(kind: AccountKind) -> tuple[str, str]:
+    """(the account's name, who holds such an account)."""
     return {
-        AccountKind.RED: _("Red account · party member"),
-        AccountKind.BLUE: _("Blue account · resident"),
-        AccountKind.GREEN: _("Green account · building or unit head"),
+        AccountKind.RED: (_("Red account"), _("party member")),
+        AccountKind.BLUE: (_("Blue account"), _("resident")),
+        AccountKind.GREEN: (_("Green account"), _("building or unit head")),
     }[kind]
 
 

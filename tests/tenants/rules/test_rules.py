@@ -1,5 +1,7 @@
 """Rules: the API contract, admin pages, district templates copied into new communities."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -77,6 +79,17 @@ def test_retired_rules_are_listed_only_on_request(api, world, urls, web):
         r for r in every if r["code"] == "cleanup").items()
 
 
+def api_rule_id(web, urls, code):
+    response = web.post_form(urls("c1", "/rules/new"), {"name": code, "code": code, "points": "1",
+                                                        "unit": "each"})
+    assert response.status_code == 302
+    import re
+
+    page = web.get(urls("c1", "/rules/")).get_data(as_text=True)
+    row = re.search(r'<td class="mono">' + code + r'</td>.*?/rules/([0-9a-f-]+)/edit', page, re.S)
+    return uuid.UUID(row.group(1))
+
+
 def test_admin_pages_create_edit_and_refuse_deleting_a_used_rule(web, world, urls, app):
     web.login("c1_admin")
     response = web.post_form(urls("c1", "/rules/new"), {
@@ -109,11 +122,12 @@ def test_admin_pages_create_edit_and_refuse_deleting_a_used_rule(web, world, url
     assert refused.status_code == 303
     with app.app_context(), use_community(world.ids["c1"]):
         assert db.session.scalar(select(Rule.id).where(Rule.id == fire)) == fire
-    unused = world.ids["rule:c1:service_hour"]
+    unused = api_rule_id(web, urls, "unused")
     gone = web.post_form(urls("c1", f"/rules/{unused}/delete"), page=urls("c1", f"/rules/{unused}/edit"))
     assert gone.status_code == 302
     with app.app_context(), use_community(world.ids["c1"]):
         assert db.session.scalar(select(Rule.id).where(Rule.id == unused)) is None
+        assert db.session.scalar(select(Rule.id).where(Rule.code == "unused")) is None
 
 
 def test_rule_pages_are_for_admins_but_the_list_is_for_everyone(web, world, urls):
