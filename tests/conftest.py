@@ -23,9 +23,9 @@ from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
 
-# Capabilities' parts of the world register with ``world_step`` when imported: import them
-# here, so the world is the same whichever tests are collected.
-import tests.tenants.rules.world  # noqa: E402, F401
+# Capabilities' parts of the world: modules that register with ``world_step`` on import,
+# imported before the world is built so it is the same whichever tests are collected.
+WORLD_STEP_MODULES = ["tests.tenants.rules.world"]
 
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 
@@ -89,6 +89,10 @@ def _create_schema(app) -> None:
 
 @pytest.fixture(scope="session")
 def world(app) -> World:
+    import importlib
+
+    for name in WORLD_STEP_MODULES:
+        importlib.import_module(name)
     with app.app_context():
         return build_world()
 
