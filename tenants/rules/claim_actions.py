@@ -7,6 +7,7 @@ claim's own id.
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.audit.actions import record
 from core.extensions import db
@@ -53,11 +54,9 @@ def do_submit_claim(actor: Actor, rule: Rule | None, quantity, note, *, photo: b
     if rule.needs_evidence and not photo:
         raise RulesError("photo_required", field="photo")
     request_key = ledger_key("claim", actor.user.id, idempotency_key) if idempotency_key else None
-    if request_key:
-        previous = db.session.scalar(select(Claim).where(
-            Claim.community_id == actor.community.id, Claim.request_key == request_key))
-        if previous is not None:
-            return previous
+    previous = _claim_by_key(actor, request_key)
+    if previous is not None:
+        return previous
     now = now or utcnow()
     over = queries.first_cap_exceeded(actor.community, rule, member.id, quantity, now)
     if over:
@@ -77,11 +76,22 @@ def do_submit_claim(actor: Actor, rule: Rule | None, quantity, note, *, photo: b
             if not rule.needs_approval:
                 lock_members([member])
                 _approve(actor, [claim], reason=None, now=now)
-    except BaseException:
+    except BaseException as exc:
         if stored:
             photos.remove(actor.community.id, stored)
+        if isinstance(exc, IntegrityError) and request_key:
+            previous = _claim_by_key(actor, request_key)  # a concurrent retry made it first
+            if previous is not None:
+                return previous
         raise
     return claim
+
+
+def _claim_by_key(actor: Actor, request_key) -> Claim | None:
+    if not request_key:
+        return None
+    return db.session.scalar(select(Claim).where(
+        Claim.community_id == actor.community.id, Claim.request_key == request_key))
 
 
 def do_attach_photo(actor: Actor, claim: Claim, photo: bytes) -> Claim:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.identity.models import Member, User
@@ -159,6 +160,7 @@ def claims(community_id, *, member_id=None, status=None, limit=50, before_id=Non
         query = query.where(Claim.status == ClaimStatus(status))
     if before_id is not None:
         query = query.where(Claim.id < before_id)
+    query = query.options(selectinload(Claim.rule), selectinload(Claim.member))
     return list(db.session.scalars(query.order_by(Claim.id.desc()).limit(limit)))
 
 

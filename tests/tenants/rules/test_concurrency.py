@@ -114,3 +114,25 @@ def test_concurrent_approvals_of_one_claim_award_once(app, world):
     assert run_together(len(deciders), approve) == [200] * len(deciders)
     balance, _hours, problems = state(app, world, member_id)
     assert (balance, problems) == (10, [])
+
+
+def test_concurrent_retries_of_one_claim_make_one_claim(app, world):
+    from core.identity.actions import do_issue_token
+
+    login, member_id = fresh_member(app, world)
+    with app.app_context():
+        from core.identity.actions import find_user_by_login
+
+        token, _row = do_issue_token(find_user_by_login(login))
+
+    def file(_i):
+        response = app.test_client().post(
+            f"/api/v1/c/{world.slugs['c1']}/claims", json={"rule": "cleanup", "note": "同一次大扫除"},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "one-deed"})
+        return response.status_code, (response.get_json() or {}).get("id")
+
+    results = run_together(4, file)
+    assert {status for status, _id in results} == {201}, results
+    assert len({claim_id for _status, claim_id in results}) == 1
+    balance, _hours, problems = state(app, world, member_id)
+    assert (balance, problems) == (2, [])
