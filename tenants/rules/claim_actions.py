@@ -94,26 +94,6 @@ def _claim_by_key(actor: Actor, request_key) -> Claim | None:
         Claim.community_id == actor.community.id, Claim.request_key == request_key))
 
 
-def do_attach_photo(actor: Actor, claim: Claim, photo: bytes) -> Claim:
-    """Add or replace the photo of one's own waiting claim."""
-    if actor.member is None or actor.member.id != claim.member_id:
-        raise RulesError("not_allowed")
-    if claim.status != ClaimStatus.PENDING:
-        raise RulesError("no_photo_now", field="photo")
-    old = claim.photo
-    stored = photos.store(actor.community.id, photo)
-    try:
-        with atomic():
-            claim.photo = stored
-            record("claim.photo_added", actor.user, claim=claim.id)
-    except BaseException:
-        photos.remove(actor.community.id, stored)
-        raise
-    if old:
-        photos.remove(actor.community.id, old)
-    return claim
-
-
 def do_decide_claims(actor: Actor, claim_ids, *, approve: bool, reason: str = "",
                      now: datetime | None = None) -> list[Claim]:
     """Approve or reject claims, all or none. Repeating a decision changes nothing; the

@@ -92,7 +92,6 @@ def message(error: RulesError) -> str:
         "reason_required": _("Please give a reason, so the resident knows why."),
         "reason_too_long": _("The reason can be at most %(max)d characters.", max=MAX_REASON),
         "not_a_member": _("Only members of this community can do this."),
-        "no_photo_now": _("A photo can only be added while the claim is waiting."),
     }
     return messages.get(error.code, _("This could not be done."))
 
