@@ -18,6 +18,7 @@ CAPABILITIES = [
     "core.web.setup",
     "core.notifications.setup",
     "merchants.partners.setup",
+    "tenants.rules.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",
 ]
