@@ -2,7 +2,6 @@
 composition root): each capability registers its blueprints, CLI and tasks in ``init_app``."""
 
 import importlib
-import logging
 
 from flask import Flask, g
 from flask_babel import get_locale
@@ -12,6 +11,7 @@ from core.config import ROOT
 
 # Capabilities in dependency order; each module has ``init_app(app)``.
 CAPABILITIES = [
+    "core.observability.setup",  # first: request ids and logging before anything else runs
     "core.identity.setup",
     "core.ledger.setup",
     "core.districts.setup",
@@ -36,7 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config.update(API_CONFIG)
     app.config.update(config or {})
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     _init_extensions(app)
     for name in CAPABILITIES + app.config.get("EXTRA_CAPABILITIES", []):
