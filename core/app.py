@@ -17,6 +17,7 @@ CAPABILITIES = [
     "core.districts.setup",
     "core.web.setup",
     "core.notifications.setup",
+    "core.scaleout.setup",
     "merchants.partners.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",
