@@ -60,15 +60,15 @@ def from_environment() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         # Observability and running behind a proxy (core/observability, deploy/README.md)
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
-        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),  # "json" (one object a line) or "text"
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "json",  # "json" (one object a line) or "text"
         # /metrics answers loopback always, anyone else only with this bearer token
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN"),
         # how many reverse proxies (nginx) stand in front: their X-Forwarded-* are trusted
-        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
         # a Celery worker serves its own metrics on this port when set (web has /metrics)
         "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT") or 0) or None,
-        "WORKER_METRICS_ADDRESS": os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1"),
+        "WORKER_METRICS_ADDRESS": os.environ.get("WORKER_METRICS_ADDRESS") or "127.0.0.1",
     }
 
 

@@ -10,6 +10,7 @@
 # Exit codes: 0 ok, 1 failure, 2 usage (or not a PostgreSQL URL).
 set -euo pipefail
 . "$(dirname "$0")/pg-common.sh"
+umask 077   # a dump holds password hashes and every resident's data
 
 [ $# -eq 2 ] || { echo "usage: $0 DATABASE_URL OUTPUT_FILE" >&2; exit 2; }
 libpq_url "$1"

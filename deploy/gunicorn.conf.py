@@ -17,19 +17,19 @@ import os
 import shutil
 import tempfile
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 # threads: a request waiting on PostgreSQL does not hold a whole process
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 keepalive = 5
 # recycle workers now and then: bounds the harm of a slow leak
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 5000)
 max_requests_jitter = max_requests // 10
 # nginx on the same machine (or the compose network) sets X-Forwarded-Proto
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
 preload_app = False  # each worker builds the app after the metrics directory is set
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None  # /dev/shm in containers
 # gunicorn >= 25 opens a control socket under $HOME by default: one path for every gunicorn
@@ -40,8 +40,8 @@ control_socket_disable = True
 # own access log is off; gunicorn's error log uses the same JSON shape.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-_json = os.environ.get("LOG_FORMAT", "json") == "json"
+loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+_json = (os.environ.get("LOG_FORMAT") or "json") == "json"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

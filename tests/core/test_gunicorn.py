@@ -42,7 +42,7 @@ def _healthz_count(base):
     return 0.0
 
 
-def test_gunicorn_workers_share_metrics_and_log_json(app, tmp_path):
+def test_gunicorn_workers_share_metrics_and_log_json(app, world, tmp_path):
     port = _free_port()
     metrics_dir = tmp_path / "metrics"
     env = {
@@ -79,6 +79,15 @@ def test_gunicorn_workers_share_metrics_and_log_json(app, tmp_path):
         while len({p.name.rsplit("_", 1)[-1] for p in metrics_dir.glob("*.db")}) < 2:
             assert time.monotonic() < deadline, sorted(p.name for p in metrics_dir.iterdir())
             time.sleep(0.2)
+
+        # a tenant read through the real server: on PostgreSQL it works only if the process
+        # hands the community to row-level security (nothing in a server ran the guards)
+        member = f"{base}/api/v1/c/{world.slugs['c1']}/members/{world.member_id('c1_red')}"
+        request = urllib.request.Request(
+            member, headers={"Authorization": f"Bearer {world.tokens['c1_admin']}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["account_kind"] == "red"
 
         before = _healthz_count(base)
         with ThreadPoolExecutor(8) as pool:
