@@ -35,7 +35,7 @@ def from_environment() -> dict:
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "CELERY": {
             "broker_url": broker or "memory://",
-            "result_backend": os.environ.get("CELERY_RESULT_BACKEND"),
+            "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or None,
             "task_always_eager": broker is None,
             "task_eager_propagates": True,
             "task_ignore_result": True,

@@ -13,7 +13,8 @@ import os
 log = logging.getLogger(__name__)
 
 
-def start_exporter(flask_app) -> int | None:
+def start_exporter(flask_app):
+    """Serve /metrics in a thread; returns (server, thread), or None when no port is set."""
     port = flask_app.config.get("WORKER_METRICS_PORT")
     if not port:
         return None
@@ -28,6 +29,6 @@ def start_exporter(flask_app) -> int | None:
             "PROMETHEUS_MULTIPROC_DIR is not set: tasks run by prefork children are not counted"
         )
     address = flask_app.config.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
-    start_http_server(port, addr=address, registry=registry)
+    served = start_http_server(port, addr=address, registry=registry)
     log.info("worker metrics on http://%s:%s/metrics", address, port)
-    return port
+    return served

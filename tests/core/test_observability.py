@@ -213,3 +213,26 @@ def test_domain_counters_count_committed_work_only(ctx):
     assert _sample("linli_redemptions_total") == redemptions
     m.count_redemption()  # outside a transaction: at once
     assert _sample("linli_redemptions_total") == redemptions + 1
+
+
+def test_a_worker_serves_its_metrics_on_its_own_port(app, monkeypatch):
+    import socket
+    import urllib.request
+
+    from core.observability.worker import start_exporter
+
+    monkeypatch.setitem(app.config, "WORKER_METRICS_PORT", None)
+    assert start_exporter(app) is None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setitem(app.config, "WORKER_METRICS_PORT", port)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    server, _thread = start_exporter(app)
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert b"linli_celery_task_duration_seconds" in body
+    assert b"linli_awards_total" in body
