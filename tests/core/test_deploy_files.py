@@ -209,6 +209,8 @@ rls = sys.modules["core.tenancy.rls"]
 assert event.contains(Session, "after_begin", rls._scope_new_transaction), "RLS listener"
 assert isinstance(entry.app, Celery) and entry.app is entry.flask_app.extensions["celery"]
 assert "observability.metrics" in wsgi.app.view_functions
+from core.observability.logs import JsonFormatter, linli_handler
+assert isinstance(linli_handler().formatter, JsonFormatter), "create_app logs JSON"
 print("ok")
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",

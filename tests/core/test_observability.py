@@ -10,14 +10,20 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.observability import metrics as m
-from core.observability.logs import FIELDS, linli_handler
+from core.observability.logs import FIELDS, configure_logging, linli_handler
 
 
 @pytest.fixture
-def log_lines():
+def log_lines(app):
     """The lines the app's real root handler writes, parsed as JSON one by one."""
+    # Alembic's fileConfig (migrations/env.py, run in this process by the migration tests)
+    # replaces the root handlers and disables every logger that exists: set up again what
+    # create_app sets up, as a fresh process would have it.
+    configure_logging(app)
+    for logger in logging.root.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger):
+            logger.disabled = False
     handler = linli_handler()
-    assert handler is not None, "create_app installs one JSON handler on the root logger"
     buffer = io.StringIO()
     previous = handler.setStream(buffer)
     try:
