@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7a38ec8d2c35
+Revision ID: 129f2d5d0859
 Revises: 
-Create Date: 2026-11-21 23:43:46.896026
+Create Date: 2026-11-21 23:53:10.403395
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '7a38ec8d2c35'
+revision = '129f2d5d0859'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -141,6 +141,32 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_merchant_users_merchant_id'), ['merchant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_merchant_users_user_id'), ['user_id'], unique=False)
 
+    op.create_table('rule_templates',
+    sa.Column('district_id', sa.Uuid(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('category', sa.String(length=60), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('unit', sa.Enum('each', 'hour', name='unit', native_enum=False, length=20), nullable=False),
+    sa.Column('needs_evidence', sa.Boolean(), nullable=False),
+    sa.Column('needs_approval', sa.Boolean(), nullable=False),
+    sa.Column('residents_may_claim', sa.Boolean(), nullable=False),
+    sa.Column('grid_workers_may_award', sa.Boolean(), nullable=False),
+    sa.Column('admins_may_award', sa.Boolean(), nullable=False),
+    sa.Column('cap_day', sa.Integer(), nullable=True),
+    sa.Column('cap_month', sa.Integer(), nullable=True),
+    sa.Column('cap_year', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(cap_day IS NULL OR cap_day > 0) AND (cap_month IS NULL OR cap_month > 0) AND (cap_year IS NULL OR cap_year > 0)', name=op.f('ck_rule_templates_caps_positive')),
+    sa.CheckConstraint('points > 0', name=op.f('ck_rule_templates_points_positive')),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_rule_templates_district_id_districts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rule_templates')),
+    sa.UniqueConstraint('district_id', 'code', name=op.f('uq_rule_templates_district_id_code'))
+    )
+    with op.batch_alter_table('rule_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rule_templates_district_id'), ['district_id'], unique=False)
+
     op.create_table('members',
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('role', sa.Enum('resident', 'grid_worker', 'admin', name='role', native_enum=False, length=20), nullable=False),
@@ -160,6 +186,34 @@ def upgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_members_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('rules',
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('retired_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('category', sa.String(length=60), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('unit', sa.Enum('each', 'hour', name='unit', native_enum=False, length=20), nullable=False),
+    sa.Column('needs_evidence', sa.Boolean(), nullable=False),
+    sa.Column('needs_approval', sa.Boolean(), nullable=False),
+    sa.Column('residents_may_claim', sa.Boolean(), nullable=False),
+    sa.Column('grid_workers_may_award', sa.Boolean(), nullable=False),
+    sa.Column('admins_may_award', sa.Boolean(), nullable=False),
+    sa.Column('cap_day', sa.Integer(), nullable=True),
+    sa.Column('cap_month', sa.Integer(), nullable=True),
+    sa.Column('cap_year', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(cap_day IS NULL OR cap_day > 0) AND (cap_month IS NULL OR cap_month > 0) AND (cap_year IS NULL OR cap_year > 0)', name=op.f('ck_rule_templates_caps_positive')),
+    sa.CheckConstraint('points > 0', name=op.f('ck_rule_templates_points_positive')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_rules_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_rules')),
+    sa.UniqueConstraint('community_id', 'code', name=op.f('uq_rules_community_id_code'))
+    )
+    with op.batch_alter_table('rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rules_community_id'), ['community_id'], unique=False)
 
     op.create_table('shop_items',
     sa.Column('name', sa.String(length=80), nullable=False),
@@ -275,6 +329,35 @@ def upgrade():
     with op.batch_alter_table('resident_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resident_cards_community_id'), ['community_id'], unique=False)
 
+    op.create_table('rule_claims',
+    sa.Column('rule_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('photo', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='claimstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('decided_by_id', sa.Uuid(), nullable=True),
+    sa.Column('decided_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.String(length=300), nullable=True),
+    sa.Column('transaction_id', sa.Uuid(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('request_key', sa.String(length=80), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_rule_claims_quantity_positive')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_rule_claims_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'rule_id'], ['rules.community_id', 'rules.id'], name=op.f('fk_rule_claims_community_id_rule_id_rules')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_rule_claims_community_id_communities')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_rule_claims_decided_by_id_users')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_rule_claims')),
+    sa.UniqueConstraint('community_id', 'request_key', name=op.f('uq_rule_claims_community_id_request_key'))
+    )
+    with op.batch_alter_table('rule_claims', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rule_claims_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_rule_claims_member', ['community_id', 'member_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_rule_claims_queue', ['community_id', 'status', 'created_at'], unique=False)
+
     op.create_table('shop_item_photos',
     sa.Column('item_id', sa.Uuid(), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
@@ -340,11 +423,41 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_postings_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_ledger_postings_transaction', ['community_id', 'transaction_id'], unique=False)
 
+    op.create_table('rule_awards',
+    sa.Column('rule_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('transaction_id', sa.Uuid(), nullable=False),
+    sa.Column('claim_id', sa.Uuid(), nullable=True),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('earned_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_rule_awards_quantity_positive')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_rule_awards_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'rule_id'], ['rules.community_id', 'rules.id'], name=op.f('fk_rule_awards_community_id_rule_id_rules')),
+    sa.ForeignKeyConstraint(['community_id', 'transaction_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_rule_awards_community_id_transaction_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_rule_awards_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_rule_awards')),
+    sa.UniqueConstraint('community_id', 'transaction_id', name=op.f('uq_rule_awards_community_id_transaction_id'))
+    )
+    with op.batch_alter_table('rule_awards', schema=None) as batch_op:
+        batch_op.create_index('ix_rule_awards_cap', ['community_id', 'member_id', 'rule_id', 'earned_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rule_awards_community_id'), ['community_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('rule_awards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rule_awards_community_id'))
+        batch_op.drop_index('ix_rule_awards_cap')
+
+    op.drop_table('rule_awards')
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_postings_transaction')
         batch_op.drop_index(batch_op.f('ix_ledger_postings_community_id'))
@@ -361,6 +474,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shop_item_photos_community_id'))
 
     op.drop_table('shop_item_photos')
+    with op.batch_alter_table('rule_claims', schema=None) as batch_op:
+        batch_op.drop_index('ix_rule_claims_queue')
+        batch_op.drop_index('ix_rule_claims_member')
+        batch_op.drop_index(batch_op.f('ix_rule_claims_community_id'))
+
+    op.drop_table('rule_claims')
     with op.batch_alter_table('resident_cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resident_cards_community_id'))
 
@@ -389,11 +508,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shop_items_community_id'))
 
     op.drop_table('shop_items')
+    with op.batch_alter_table('rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rules_community_id'))
+
+    op.drop_table('rules')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
 
     op.drop_table('members')
+    with op.batch_alter_table('rule_templates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rule_templates_district_id'))
+
+    op.drop_table('rule_templates')
     with op.batch_alter_table('merchant_users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_merchant_users_user_id'))
         batch_op.drop_index(batch_op.f('ix_merchant_users_merchant_id'))
