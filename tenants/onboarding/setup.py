@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 def district_links(district) -> list[tuple[str, str]]:
     return [
         (_("Onboard a community"), url_for("onboarding.index", district=district.slug)),
+        (_("Rule templates"), url_for("onboarding.rule_templates_page", district=district.slug)),
         (_("Shop item templates"), url_for("onboarding.shop_templates", district=district.slug)),
     ]
 
@@ -14,12 +15,15 @@ def district_links(district) -> list[tuple[str, str]]:
 def init_app(app):
     from core.districts.actions import on_community_created
     from core.districts.views import register_district_link
-    from tenants.onboarding import models, views  # noqa: F401
+    from tenants.onboarding import models, rule_views, views  # noqa: F401  (rule_views adds routes)
     from tenants.onboarding.actions import copy_shop_templates
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.join_bp)
     register_district_link(district_links)
+    from tenants.onboarding.queries import register_counter
+
+    register_counter("rules", _rule_count)
     if copy_shop_templates not in _registered:
         on_community_created(copy_shop_templates)
         _registered.append(copy_shop_templates)
@@ -27,3 +31,9 @@ def init_app(app):
 
 # Tests build several apps in one process: the module-level hook registries take each once.
 _registered = []
+
+
+def _rule_count(community) -> int:
+    from tenants.rules.queries import rules
+
+    return len(rules(community.id, include_retired=False))
