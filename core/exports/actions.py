@@ -1,5 +1,6 @@
 """Starting an export and running it (the Celery task calls ``run_export``)."""
 
+from flask import current_app, has_request_context
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
@@ -17,14 +18,19 @@ class ExportRefused(Exception):
     pass
 
 
-def do_start_export(user, kind: ExportKind, params: dict) -> ExportJob:
+def do_start_export(user, kind: ExportKind, params: dict, *, locale: str | None = None) -> ExportJob:
+    """Queue an export for ``user``; the file is written in ``locale`` (the request's by
+    default, so headings read as the page did)."""
     if not kind.allowed(user, params):
         raise ExportRefused(kind.name)
     from core.exports.tasks import run_export_task
 
+    if locale is None:
+        locale = str(get_locale()) if has_request_context() else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        title = str(kind.title(params))[:200]
     with atomic():
-        job = ExportJob(user_id=user.id, kind=kind.name, params=params,
-                        title=str(kind.title(params))[:200], locale=str(get_locale() or "zh_Hans_CN"),
+        job = ExportJob(user_id=user.id, kind=kind.name, params=params, title=title, locale=locale,
                         status=JobStatus.QUEUED)
         db.session.add(job)
         db.session.flush()

@@ -17,18 +17,14 @@ Definitions (shown on the dashboards as well):
   liability is an estimate of what outstanding points would cost, not a settlement.
 """
 
-from collections import defaultdict
+from bisect import bisect_right
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
-from core.extensions import db
 from core.figures import rollup
-from core.figures.months import Month
 from core.figures.registry import Figure, FigureRequest, register_figure
 from core.figures.values import Money, Ratio
-from core.identity.models import AccountKind, Member, Role
-from core.tenancy.context import all_communities
+from core.identity.models import AccountKind
 
 KINDS = tuple(k.value for k in AccountKind)
 
@@ -65,47 +61,29 @@ def point_values(communities) -> dict:
 
 
 def members_by_kind(request: FigureRequest) -> dict:
-    """``{community_id: {"red": n, "blue": n, "green": n}}`` at the month's end."""
-    history = request.memo(("members", request.first_month), lambda: _members_joined(request))
+    """``{community_id: {"red": n, "blue": n, "green": n}}`` at the month's end: a finished
+    month from its snapshot, the month in progress (or one not frozen yet) counted live."""
     key = request.month.key
-    return {
-        cid: {kind: sum(n for month, n in history[cid][kind].items() if month <= key)
-              for kind in KINDS}
-        for cid in request.ids
-    }
 
+    def load():
+        snapshots = request.memo("snapshots", lambda: rollup.snapshots_all(request.communities))
+        out, live = {}, []
+        for community in request.communities:
+            snap = snapshots.get(community.id, {}).get(key)
+            if snap is not None and not request.is_current(community) and not request.is_future(community):
+                out[community.id] = {"red": snap.members_red, "blue": snap.members_blue,
+                                     "green": snap.members_green}
+            else:
+                live.append(community)
+        current = [c for c in live if request.is_current(c)]
+        if current:
+            out.update(rollup.members_now(current, request.now))
+        past = [c for c in live if not request.is_current(c)]
+        if past:
+            out.update(rollup.members_at(past, {c.id: request.until(c) for c in past}))
+        return out
 
-def _members_joined(request: FigureRequest) -> dict:
-    """Members by community, kind and the month they joined (everything before the first
-    month asked counts in the first month): one query serves a whole 12-month series."""
-    out = {cid: {kind: defaultdict(int) for kind in KINDS} for cid in request.ids}
-    first = request.first_month
-    with all_communities():
-        for timezone, ids in _ids_by_timezone(request.communities).items():
-            last = Month.of(request.now, timezone).next()
-            if last < first:
-                last = first
-            joined = rollup.month_case(Member.created_at, timezone, first, last).label("month")
-            inner = (
-                select(Member.community_id.label("community_id"),
-                       Member.account_kind.label("kind"), joined)
-                .where(Member.community_id.in_(ids), Member.active.is_(True),
-                       Member.role != Role.ADMIN)
-            ).subquery()
-            rows = db.session.execute(
-                select(inner.c.community_id, inner.c.kind, inner.c.month, func.count())
-                .group_by(inner.c.community_id, inner.c.kind, inner.c.month)
-            ).all()
-            for cid, kind, month, count in rows:
-                out[cid][getattr(kind, "value", kind)][month] += int(count)
-    return out
-
-
-def _ids_by_timezone(communities) -> dict:
-    groups = defaultdict(list)
-    for community in communities:
-        groups[community.timezone].append(community.id)
-    return groups
+    return request.memo(("members_at", key), load)
 
 
 def _members_of_kind(kind):
@@ -130,9 +108,11 @@ def active_volunteers(request: FigureRequest) -> dict:
         if current:
             out.update(rollup.active_now(current, request.now))
         if past:
-            every = request.memo("frozen_active", lambda: rollup.frozen_active_all(request.communities))
-            frozen = {cid: months[request.month.key] for cid, months in every.items()
-                      if request.month.key in months and cid in {c.id for c in past}}
+            every = request.memo("snapshots", lambda: rollup.snapshots_all(request.communities))
+            past_ids = {c.id for c in past}
+            key = request.month.key
+            frozen = {cid: months[key].active for cid, months in every.items()
+                      if cid in past_ids and key in months}
             out.update(frozen)
             for community in past:
                 if community.id not in frozen:
@@ -178,16 +158,27 @@ def points_expired(request):
 
 
 def points_outstanding(request) -> dict:
-    flows = _flows(request)
+    """Cumulative issued - spent - expired up to the month's end, per community."""
+    running = request.memo("running", lambda: _running_totals(_flows(request)))
     key = request.month.key
     out = {}
     for cid in request.ids:
-        total = 0
-        for month, cells in flows[cid].items():
-            if month <= key:
-                for issued, spent, expired in cells.values():
-                    total += issued - spent - expired
-        out[cid] = total
+        months, totals = running.get(cid, ([], []))
+        index = bisect_right(months, key)
+        out[cid] = totals[index - 1] if index else 0
+    return out
+
+
+def _running_totals(flows) -> dict:
+    """``{community_id: (sorted months, running outstanding after each)}``."""
+    out = {}
+    for cid, by_month in flows.items():
+        months, totals, total = [], [], 0
+        for month in sorted(by_month):
+            total += sum(i - s - e for i, s, e in by_month[month].values())
+            months.append(month)
+            totals.append(total)
+        out[cid] = (months, totals)
     return out
 
 

@@ -9,8 +9,9 @@ small) live, so figures are exact and cheap:
 - ``KindMonth``: per community, local month and the member's account kind: points issued
   (net of reversed awards), spent (shop and merchants, net of refunds) and expired;
 - ``MemberActivity``: per member, when they last earned points (active volunteers);
-- ``ActiveMonth``: per community and finished month, how many members were active in the
-  90 days up to its end (frozen once the month is over: the past does not change).
+- ``MonthSnapshot``: per community and finished month, its members by account kind and how
+  many were active in the 90 days up to its end (frozen once the month is over);
+- ``CurrentCounts``: per community, members by kind and active volunteers as of the last run.
 """
 
 import uuid
@@ -63,9 +64,34 @@ class MemberActivity(CommunityScoped, Base):
     last_earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ActiveMonth(CommunityScoped, Base):
-    __tablename__ = "figure_active_months"
+class MonthSnapshot(CommunityScoped, Base):
+    """What a finished month ended with, frozen by the roll-up once the month is over: the
+    members of each account kind and how many were active (earned points in the 90 days up
+    to the month's end). The past does not change, so it is counted once."""
+
+    __tablename__ = "figure_month_snapshots"
     __table_args__ = (UniqueConstraint("community_id", "month"),)
 
     month: Mapped[str] = mapped_column(String(7))
     active: Mapped[int] = mapped_column(Integer)
+    members_red: Mapped[int] = mapped_column(Integer)
+    members_blue: Mapped[int] = mapped_column(Integer)
+    members_green: Mapped[int] = mapped_column(Integer)
+
+
+class CurrentCounts(CommunityScoped, Base):
+    """The community's counts as the last roll-up left them; a read adds what changed since
+    (members numbered above ``max_number``, earners after the watermark) instead of counting
+    hundreds of thousands of rows on every dashboard. A member's change of account kind or
+    deactivation shows at the next roll-up (within a minute or two)."""
+
+    __tablename__ = "figure_current_counts"
+    __table_args__ = (UniqueConstraint("community_id"),)
+
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    members_red: Mapped[int] = mapped_column(Integer)
+    members_blue: Mapped[int] = mapped_column(Integer)
+    members_green: Mapped[int] = mapped_column(Integer)
+    max_number: Mapped[int] = mapped_column(Integer)  # the highest member number counted
+    active: Mapped[int] = mapped_column(Integer)  # members whose last earning is >= active_since
+    active_since: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,6 +7,7 @@ a district with communities in two time zones still cuts each month where its pe
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -55,7 +56,7 @@ class Month:
 
     def start(self, timezone: str) -> datetime:
         """Midnight of the 1st, local, as a UTC instant."""
-        return datetime(self.year, self.month, 1, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+        return _start(self.year, self.month, timezone)
 
     def end(self, timezone: str) -> datetime:
         return self.next().start(timezone)
@@ -65,6 +66,11 @@ class Month:
 
     def quarter(self) -> int:
         return (self.month - 1) // 3 + 1
+
+
+@lru_cache(maxsize=4096)
+def _start(year: int, month: int, timezone: str) -> datetime:
+    return datetime(year, month, 1, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def months_between(first: Month, last: Month) -> list[Month]:

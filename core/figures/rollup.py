@@ -23,9 +23,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, case, func, insert, or_, select, update
 
 from core.extensions import db
-from core.figures.models import ActiveMonth, FigureWatermark, KindMonth, MemberActivity
+from core.figures.models import (
+    CurrentCounts,
+    FigureWatermark,
+    KindMonth,
+    MemberActivity,
+    MonthSnapshot,
+)
 from core.figures.months import Month, months_between
-from core.identity.models import Member
+from core.identity.models import Member, Role
 from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
 from core.tenancy.context import all_communities
 from core.tenancy.models import Community
@@ -35,6 +41,7 @@ LAG = timedelta(minutes=5)
 ACTIVE_WINDOW = timedelta(days=90)
 FLOW_ACCOUNTS = (AccountKind.ISSUANCE, AccountKind.SHOP, AccountKind.MERCHANT, AccountKind.EXPIRED)
 WATERMARK = "ledger"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 1000
 
 
@@ -57,8 +64,7 @@ def month_case(column, timezone: str, first: Month, last: Month):
     return case(*whens, else_=months[-1].key)
 
 
-def _flows_query(community_ids, timezone, first: Month, last: Month, start=None, end=None,
-                 watermark_join=False):
+def _flows_query(community_ids, timezone, first: Month, last: Month, start=None, end=None):
     """Sums of postings on the flow accounts per community, local month, account kind and the
     member's account kind. The month is computed in a subquery and grouped on outside:
     PostgreSQL does not match a GROUP BY expression whose parameters are bound separately."""
@@ -81,12 +87,6 @@ def _flows_query(community_ids, timezone, first: Month, last: Month, start=None,
         inner = inner.where(LedgerPosting.created_at >= start)
     if end is not None:
         inner = inner.where(LedgerPosting.created_at < end)
-    if watermark_join:
-        inner = inner.outerjoin(FigureWatermark, and_(
-            FigureWatermark.community_id == LedgerPosting.community_id,
-            FigureWatermark.name == WATERMARK,
-        )).where(or_(FigureWatermark.rolled_to.is_(None),
-                     LedgerPosting.created_at >= FigureWatermark.rolled_to))
     sub = inner.subquery()
     return (
         select(sub.c.community_id, sub.c.month, sub.c.account_kind, sub.c.member_kind,
@@ -131,21 +131,31 @@ def monthly_flows(communities, now: datetime) -> dict:
             cell[0] += issued
             cell[1] += spent
             cell[2] += expired
-        marks = _watermarks(ids)
-        missing = [cid for cid in ids if cid not in marks]
-        starts = {**_first_posting(missing), **marks} if missing else dict(marks)
-        for timezone, group in _by_timezone(communities).items():
-            begins = [starts[c.id] for c in group if c.id in starts]
-            if not begins:
-                continue
-            first = Month.of(min(begins), timezone)
+        for timezone, start, group in _tail_groups(communities):
+            first = Month.of(start, timezone)
             last = Month.of(now, timezone).next()  # postings stamped a moment into next month
-            query = _flows_query([c.id for c in group], timezone, first, last, watermark_join=True)
+            query = _flows_query([c.id for c in group], timezone, first, last, start=start)
             for cid, month, account_kind, member_kind, amount in db.session.execute(query):
                 cell = out[cid][month][_kind_key(member_kind)]
                 for i, value in enumerate(_flow_of(account_kind, int(amount or 0))):
                     cell[i] += value
     return out
+
+
+def _tail_groups(communities):
+    """Communities grouped by time zone and watermark, with where their tail starts: one
+    query per group, its lower bound a constant the postings' (account, created_at) index can
+    use. Communities are rolled up in the same run, so a district is usually one group. A
+    community never rolled up starts at its first posting (or has no tail at all)."""
+    ids = [c.id for c in communities]
+    marks = _watermarks(ids)
+    missing = [cid for cid in ids if cid not in marks]
+    starts = {**_first_posting(missing), **marks} if missing else dict(marks)
+    groups = defaultdict(list)
+    for community in communities:
+        if community.id in starts:
+            groups[(community.timezone, starts[community.id])].append(community)
+    return [(timezone, start, group) for (timezone, start), group in groups.items()]
 
 
 def _kind_key(member_kind) -> str:
@@ -161,7 +171,7 @@ def _by_timezone(communities) -> dict:
 
 def active_members(communities, since: datetime, until: datetime) -> dict:
     """How many members of each community earned points in [since, until), live from the
-    ledger (for months not frozen in ``ActiveMonth``)."""
+    ledger (for months not frozen in ``MonthSnapshot``)."""
     ids = [c.id for c in communities]
     with all_communities():
         rows = db.session.execute(
@@ -188,25 +198,37 @@ def _earners(ids):
 
 
 def active_now(communities, now: datetime) -> dict:
-    """Members who earned points in the 90 days before ``now``: the roll-up's last-earned
-    dates, plus members who earned in the live tail and were not already counted."""
+    """Members who earned points in the 90 days before ``now``.
+
+    From the last roll-up's count (``CurrentCounts``), less those whose last earning has
+    since slipped out of the 90 days, plus members who earned in the live tail and were not
+    counted; a community never counted is counted from its ``MemberActivity`` rows."""
     ids = [c.id for c in communities]
     cutoff = now - ACTIVE_WINDOW
     with all_communities():
-        counted = dict(db.session.execute(
-            select(MemberActivity.community_id, func.count())
-            .where(MemberActivity.community_id.in_(ids), MemberActivity.last_earned_at >= cutoff)
-            .group_by(MemberActivity.community_id)
-        ).all())
-        tail = db.session.execute(
-            _earners(ids).add_columns(LedgerPosting.community_id)
-            .outerjoin(FigureWatermark, and_(FigureWatermark.community_id == LedgerPosting.community_id,
-                                             FigureWatermark.name == WATERMARK))
-            .where(LedgerPosting.created_at >= cutoff, LedgerPosting.created_at < now,
-                   or_(FigureWatermark.rolled_to.is_(None),
-                       LedgerPosting.created_at >= FigureWatermark.rolled_to))
-            .distinct()
-        ).all()
+        stored = {row.community_id: row for row in db.session.scalars(
+            select(CurrentCounts).where(CurrentCounts.community_id.in_(ids))) if row.taken_at <= now}
+        counted = {}
+        for cid, row in stored.items():
+            dropped = db.session.scalar(
+                select(func.count()).select_from(MemberActivity).where(
+                    MemberActivity.community_id == cid, MemberActivity.last_earned_at >= row.active_since,
+                    MemberActivity.last_earned_at < cutoff)) if cutoff > row.active_since else 0
+            counted[cid] = row.active - dropped
+        rest = [cid for cid in ids if cid not in stored]
+        if rest:
+            counted.update(db.session.execute(
+                select(MemberActivity.community_id, func.count())
+                .where(MemberActivity.community_id.in_(rest), MemberActivity.last_earned_at >= cutoff)
+                .group_by(MemberActivity.community_id)
+            ).all())
+        tail = []
+        for _timezone, start, group in _tail_groups(communities):
+            tail += db.session.execute(
+                _earners([c.id for c in group]).add_columns(LedgerPosting.community_id)
+                .where(LedgerPosting.created_at >= max(start, cutoff), LedgerPosting.created_at < now)
+                .distinct()
+            ).all()
         extra = defaultdict(set)
         for member_id, cid in tail:
             extra[cid].add(member_id)
@@ -225,15 +247,62 @@ def active_now(communities, now: datetime) -> dict:
     return {cid: int(counted.get(cid, 0)) for cid in ids}
 
 
-def frozen_active_all(communities) -> dict:
-    """``{community_id: {"YYYY-MM": active}}`` for every finished month frozen so far."""
+def members_now(communities, now: datetime) -> dict:
+    """``{community_id: {kind: n}}`` at ``now``: the last roll-up's counts plus members
+    numbered since; communities never counted (or counted after ``now``) are counted live."""
+    ids = [c.id for c in communities]
+    out = {cid: dict.fromkeys(KINDS, 0) for cid in ids}
+    with all_communities():
+        stored = {row.community_id: row for row in db.session.scalars(
+            select(CurrentCounts).where(CurrentCounts.community_id.in_(ids)))
+            if row.taken_at <= now}
+        for cid, row in stored.items():
+            out[cid] = {"red": row.members_red, "blue": row.members_blue, "green": row.members_green}
+        if stored:
+            newer = or_(*[and_(Member.community_id == cid, Member.number > row.max_number)
+                          for cid, row in stored.items()])
+            for cid, kind, count in db.session.execute(
+                select(Member.community_id, Member.account_kind, func.count())
+                .where(newer, Member.active.is_(True), Member.role != Role.ADMIN, Member.created_at < now)
+                .group_by(Member.community_id, Member.account_kind)
+            ):
+                out[cid][_kind_key(kind)] += int(count)
+    rest = [c for c in communities if c.id not in stored]
+    if rest:
+        out.update(members_at(rest, {c.id: now for c in rest}))
+    return out
+
+
+def snapshots_all(communities) -> dict:
+    """``{community_id: {"YYYY-MM": MonthSnapshot}}`` for every month frozen so far."""
     out = defaultdict(dict)
     with all_communities():
-        for cid, month, active in db.session.execute(
-            select(ActiveMonth.community_id, ActiveMonth.month, ActiveMonth.active).where(
-                ActiveMonth.community_id.in_([c.id for c in communities]))
-        ):
-            out[cid][month] = active
+        for row in db.session.scalars(select(MonthSnapshot).where(
+                MonthSnapshot.community_id.in_([c.id for c in communities]))):
+            out[row.community_id][row.month] = row
+    return out
+
+
+KINDS = ("red", "blue", "green")
+
+
+def members_at(communities, until: dict) -> dict:
+    """``{community_id: {kind: n}}``: active members holding a points account (not admins)
+    who joined before ``until[community_id]``; one query per distinct instant."""
+    out = {c.id: dict.fromkeys(KINDS, 0) for c in communities}
+    groups = defaultdict(list)
+    for community in communities:
+        groups[until[community.id]].append(community.id)
+    with all_communities():
+        for instant, ids in groups.items():
+            rows = db.session.execute(
+                select(Member.community_id, Member.account_kind, func.count())
+                .where(Member.community_id.in_(ids), Member.active.is_(True), Member.role != Role.ADMIN,
+                       Member.created_at < instant)
+                .group_by(Member.community_id, Member.account_kind)
+            ).all()
+            for cid, kind, count in rows:
+                out[cid][_kind_key(kind)] = int(count)
     return out
 
 
@@ -254,8 +323,51 @@ def roll_up(now: datetime | None = None, community_ids=None) -> int:
         done = 0
         for community in communities:
             done += _roll_up_one(community, until)
+        _refresh_counts(communities, until)
+        for community in communities:
             _freeze_months(community, until)
         return done
+
+
+def _refresh_counts(communities, until: datetime) -> None:
+    """Count members by kind and active volunteers of every community in two grouped
+    queries, for reads to start from (see ``members_now`` and ``active_now``)."""
+    from sqlalchemy.exc import IntegrityError
+
+    ids = [c.id for c in communities]
+    if not ids:
+        return
+    since = until - ACTIVE_WINDOW
+    try:
+        with atomic():
+            kinds = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+            for cid, kind, count in db.session.execute(
+                select(Member.community_id, Member.account_kind, func.count())
+                .where(Member.community_id.in_(ids), Member.active.is_(True), Member.role != Role.ADMIN)
+                .group_by(Member.community_id, Member.account_kind)
+            ):
+                kinds[cid][_kind_key(kind)] = int(count)
+            numbers = dict(db.session.execute(
+                select(Member.community_id, func.max(Member.number))
+                .where(Member.community_id.in_(ids)).group_by(Member.community_id)).all())
+            active = dict(db.session.execute(
+                select(MemberActivity.community_id, func.count())
+                .where(MemberActivity.community_id.in_(ids), MemberActivity.last_earned_at >= since)
+                .group_by(MemberActivity.community_id)).all())
+            existing = {row.community_id: row for row in db.session.scalars(
+                select(CurrentCounts).where(CurrentCounts.community_id.in_(ids)))}
+            now = datetime.now(UTC)
+            for cid in ids:
+                row = existing.get(cid)
+                if row is None:
+                    row = CurrentCounts(community_id=cid)
+                    db.session.add(row)
+                row.taken_at, row.active_since, row.active = now, since, int(active.get(cid, 0))
+                row.max_number = int(numbers.get(cid) or 0)
+                row.members_red, row.members_blue, row.members_green = (
+                    kinds[cid]["red"], kinds[cid]["blue"], kinds[cid]["green"])
+    except IntegrityError:  # another run inserted the same rows first: theirs are as good
+        pass
 
 
 def _lock_watermark(community) -> FigureWatermark:
@@ -267,7 +379,7 @@ def _lock_watermark(community) -> FigureWatermark:
         # The first run for this community: create the row (the unique key settles a race).
         db.session.execute(insert(FigureWatermark).values(
             community_id=community.id, id=_new_id(), name=WATERMARK,
-            rolled_to=datetime(1970, 1, 1, tzinfo=UTC), created_at=datetime.now(UTC)))
+            rolled_to=EPOCH, created_at=datetime.now(UTC)))
         mark = db.session.scalar(query)
     return mark
 
@@ -281,9 +393,10 @@ def _roll_up_one(community, until: datetime) -> int:
             start = mark.rolled_to
             if start >= until:
                 return 0
-            first_at = _first_posting([community.id]).get(community.id)
-            if first_at is not None and first_at < until:
-                _fold_flows(community, max(start, first_at), until)
+            if start <= EPOCH:  # the first run: start at the first posting (one full scan, once)
+                start = _first_posting([community.id]).get(community.id) or until
+            if start < until:
+                _fold_flows(community, start, until)
                 _fold_activity(community, start, until)
             mark.rolled_to = until
     except IntegrityError:  # another run created the watermark first: it does this round
@@ -355,26 +468,29 @@ def _fold_activity(community, start, until) -> None:
 
 
 def _freeze_months(community, until: datetime) -> None:
-    """Store the active-volunteer count of every month that ended before ``until`` and has
-    none yet (from the month of the community's first posting)."""
+    """Freeze every month that ended before ``until`` and has no snapshot yet (from the first
+    month the roll-up has), with its members by kind and its active volunteers."""
     tz = community.timezone
-    first_at = _first_posting([community.id]).get(community.id)
-    if first_at is None:
+    first = db.session.scalar(select(func.min(KindMonth.month)).where(KindMonth.community_id == community.id))
+    if first is None:  # nothing rolled up yet: no month to freeze
         return
     last_done = Month.of(until, tz).previous()
-    months = months_between(Month.of(first_at, tz), last_done)
+    months = months_between(Month.parse(first), last_done)
     if not months:
         return
     stored = set(db.session.scalars(
-        select(ActiveMonth.month).where(ActiveMonth.community_id == community.id)))
+        select(MonthSnapshot.month).where(MonthSnapshot.community_id == community.id)))
     todo = [m for m in months if m.key not in stored]
     if not todo:
         return
     with atomic():
         for month in todo:
             end = month.end(tz)
-            count = active_members([community], end - ACTIVE_WINDOW, end).get(community.id, 0)
-            db.session.add(ActiveMonth(community_id=community.id, month=month.key, active=count))
+            active = active_members([community], end - ACTIVE_WINDOW, end).get(community.id, 0)
+            members = members_at([community], {community.id: end})[community.id]
+            db.session.add(MonthSnapshot(community_id=community.id, month=month.key, active=active,
+                                         members_red=members["red"], members_blue=members["blue"],
+                                         members_green=members["green"]))
 
 
 def _new_id():

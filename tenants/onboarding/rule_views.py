@@ -81,9 +81,9 @@ def rule_templates_page():
                            error=error, templates=rule_queries.templates_of(g.district.id)), status
 
 
-@bp.route("/templates/rules/<template_id>", methods=["GET", "POST"])
-def rule_template(template_id):
-    template = rule_templates.template(g.district.id, template_id)
+@bp.route("/templates/rules/<rule_template_id>", methods=["GET", "POST"])
+def rule_template(rule_template_id):
+    template = rule_templates.template(g.district.id, rule_template_id)
     if template is None:
         abort(404)
     if request.method == "POST" and request.form.get("delete") == "1":

@@ -475,9 +475,9 @@ def shop_templates():
                            templates=templates, forms=forms), status
 
 
-@bp.post("/templates/shop/<template_id>")
-def shop_template(template_id):
-    template = queries.shop_template(g.district.id, template_id)
+@bp.post("/templates/shop/<shop_template_id>")
+def shop_template(shop_template_id):
+    template = queries.shop_template(g.district.id, shop_template_id)
     if template is None:
         abort(404)
     if request.form.get("delete") == "1":

@@ -51,6 +51,15 @@ def default_month(communities, now=None) -> Month:
 
 
 def build(communities, month: Month, *, now=None, series=True, breakdowns=True) -> Dashboard:
+    """Every figure of ``communities`` (whose access the caller has checked), read across
+    them in one ``all_communities()`` scope filtered by their ids."""
+    from core.tenancy.context import all_communities
+
+    with all_communities():
+        return _build(communities, month, now=now, series=series, breakdowns=breakdowns)
+
+
+def _build(communities, month: Month, *, now=None, series=True, breakdowns=True) -> Dashboard:
     now = now or datetime.now(UTC)
     months = [month.shift(-i) for i in range(SERIES_MONTHS - 1, -1, -1)] if series else [month]
     request = FigureRequest(list(communities), month, now, earliest=months[0])
@@ -70,10 +79,7 @@ def build(communities, month: Month, *, now=None, series=True, breakdowns=True) 
         if previous:
             board.previous = {name: total(previous[name].values()) for name in wanted}
     if breakdowns:
-        from core.tenancy.context import all_communities
-
-        with all_communities():
-            board.breakdowns = [(b, b.compute(request) or []) for b in registry.breakdowns()]
+        board.breakdowns = [(b, b.compute(request) or []) for b in registry.breakdowns()]
     return board
 
 
