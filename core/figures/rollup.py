@@ -208,13 +208,19 @@ def active_now(communities, now: datetime) -> dict:
     with all_communities():
         stored = {row.community_id: row for row in db.session.scalars(
             select(CurrentCounts).where(CurrentCounts.community_id.in_(ids))) if row.taken_at <= now}
-        counted = {}
+        counted = {cid: row.active for cid, row in stored.items()}
+        by_since = defaultdict(list)  # one run counts every community with the same instant
         for cid, row in stored.items():
-            dropped = db.session.scalar(
-                select(func.count()).select_from(MemberActivity).where(
-                    MemberActivity.community_id == cid, MemberActivity.last_earned_at >= row.active_since,
-                    MemberActivity.last_earned_at < cutoff)) if cutoff > row.active_since else 0
-            counted[cid] = row.active - dropped
+            if cutoff > row.active_since:
+                by_since[row.active_since].append(cid)
+        for since, group in by_since.items():
+            for cid, dropped in db.session.execute(
+                select(MemberActivity.community_id, func.count())
+                .where(MemberActivity.community_id.in_(group), MemberActivity.last_earned_at >= since,
+                       MemberActivity.last_earned_at < cutoff)
+                .group_by(MemberActivity.community_id)
+            ):
+                counted[cid] -= int(dropped)
         rest = [cid for cid in ids if cid not in stored]
         if rest:
             counted.update(db.session.execute(

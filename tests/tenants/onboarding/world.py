@@ -4,6 +4,8 @@ resident file uploaded to c2 (one clean row, one with a bad phone; nothing impor
 invitation link of c2, and a finished export of c2's members asked for by c2_admin.
 
 Nothing here adds members or points: other suites count the world's people and balances.
+It depends on no other world step (a test module importing ``resident_file`` registers it
+early); the shop's items and the rules' rules of c2 are found in the database by the tests.
 
 ``world.extra["cross_tenant"]`` names the victim's value for each URL argument of these
 pages (the cross-tenant harness reads it; so does tests/tenants/onboarding/test_cross_tenant).
@@ -71,6 +73,4 @@ def district_pages_world(w) -> None:
         "token": ("community", token),
         "job_id": ("community", job.id),
         "step": ("community", "shop"),
-        "item_id": ("community", w.ids["item:c2:rice"]),
-        "rule_id": ("community", w.ids["rule:c2:cleanup"]),
     })
