@@ -161,7 +161,7 @@ def do_create_invitations(community, *, actor, labels, days: int = 7,
     if not labels or len(labels) > 50:
         raise OnboardingError("bad_count", "count")
     out = []
-    with atomic():
+    with use_community(community.id), atomic():
         for label in labels:
             nonce = secrets.token_urlsafe(18)
             invitation = Invitation(community_id=community.id, role=role, label=(label or "")[:80],
@@ -259,7 +259,7 @@ def _batch_rows(batch) -> list[ImportRow]:
 def do_upload_residents(community, *, actor, filename: str, data: bytes) -> ImportBatch:
     """Read the file and check every row. Nothing is imported: the admin looks first."""
     raw = residents.read_file(filename, data)
-    with atomic():
+    with use_community(community.id), atomic():
         batch = ImportBatch(community_id=community.id, filename=(filename or "")[:200],
                             created_by=_actor_id(actor), rows_total=len(raw))
         db.session.add(batch)
@@ -290,7 +290,7 @@ def do_fix_row(batch, row, community, *, actor, name, phone, kind_text, building
     a fixed phone can end another row's duplicate."""
     if batch.status != BatchStatus.OPEN or row.member_id is not None:
         raise OnboardingError("row_closed")
-    with atomic():
+    with use_community(community.id), atomic():
         row.name = residents.normalise_name(name)[:200]
         row.phone = residents.normalise_phone(phone)
         row.kind_text = (kind_text or "").strip()[:40]
@@ -308,7 +308,7 @@ def do_skip_rows(batch, community, *, actor, lines=None, skip=True) -> int:
     """Skip (or take back) rows: the given lines, or every row that still has a problem."""
     if batch.status != BatchStatus.OPEN:
         raise OnboardingError("batch_closed")
-    with atomic():
+    with use_community(community.id), atomic():
         rows = recheck(batch, community)
         chosen = [r for r in rows if r.member_id is None and (
             (lines is not None and r.line in lines) or (lines is None and r.problems))]
@@ -343,7 +343,7 @@ def do_import_clean_rows(batch, community, *, actor) -> int:
     row keeps the member it made. Rows with problems stay behind to be fixed."""
     if batch.status != BatchStatus.OPEN:
         raise OnboardingError("batch_closed")
-    with atomic():
+    with use_community(community.id), atomic():
         # One import at a time per batch: lock it, then check everything again.
         db.session.execute(select(ImportBatch.id).where(
             ImportBatch.community_id == community.id, ImportBatch.id == batch.id).with_for_update())
