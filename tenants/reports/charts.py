@@ -8,8 +8,8 @@ each chart also has its table). Sizes are in SVG user units; the SVG scales to i
 from dataclasses import dataclass, field
 
 LABEL_WIDTH = 150
-VALUE_WIDTH = 140
-BAR_AREA = 300
+VALUE_WIDTH = 110
+BAR_AREA = 240
 ROW_HEIGHT = 32
 PADDING = 8
 FONT = 15  # SVG units; the charts are drawn close to 1:1 on a desktop page
@@ -103,8 +103,8 @@ class ColumnChart:
     column_width: float
 
 
-COLUMN_WIDTH = 40
-COLUMN_GAP = 10
+COLUMN_WIDTH = 34
+COLUMN_GAP = 8
 PLOT_HEIGHT = 150
 TOP = 26
 BOTTOM = 48

@@ -75,9 +75,9 @@ def _build(communities, month: Month, *, now=None, series=True, breakdowns=True)
             board.series[name] = [total(per_month[m][name].values()) for m in months]
             board.series_by_community[name] = {
                 c.id: [per_month[m][name].get(c.id) for m in months] for c in communities}
-        previous = per_month.get(month.previous())
-        if previous:
-            board.previous = {name: total(previous[name].values()) for name in wanted}
+    if series:
+        before = registry.compute(request.for_month(month.previous()))
+        board.previous = {name: total(values.values()) for name, values in before.items()}
     if breakdowns:
         board.breakdowns = [(b, b.compute(request) or []) for b in registry.breakdowns()]
     return board
