@@ -4,6 +4,8 @@ These functions take part in the caller's transaction (the caller's ``do_*`` act
 they check everything first and raise before writing anything, so a refused change leaves no
 trace. Wallets are locked in a fixed order (by id) before any check, which makes concurrent
 spends exact and deadlock-free; on SQLite ``BEGIN IMMEDIATE`` serialises writers instead.
+
+After a ``LedgerError`` the caller's transaction must be rolled back (``atomic()`` does it).
 """
 
 import hashlib
@@ -11,14 +13,17 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
-from core.ledger.policy import expiry_for
+from core.ledger.policy import NON_EARNING_KINDS, expiry_for
 from core.types import utcnow
+
+__all__ = ["NON_EARNING_KINDS"]  # re-exported: it used to live here
 
 
 class LedgerError(Exception):
@@ -56,11 +61,20 @@ class Cause:
 # --- accounts ----------------------------------------------------------------------------
 
 
-def _account(community_id, kind: AccountKind, key: str, **owner) -> LedgerAccount:
+def _find_account(community_id, key: str, *, lock: bool = False) -> LedgerAccount | None:
     query = select(LedgerAccount).where(
         LedgerAccount.community_id == community_id, LedgerAccount.key == key
     )
-    account = db.session.scalar(query)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def _account(community_id, kind: AccountKind, key: str, *, lock: bool = False,
+             **owner) -> LedgerAccount:
+    """The account, opened on first use. ``lock``: also lock its row (wallets) for this
+    transaction and read its current balance; a row this transaction creates is its own."""
+    account = _find_account(community_id, key, lock=lock)
     if account is not None:
         return account
     account = LedgerAccount(community_id=community_id, kind=kind, key=key, balance=0, **owner)
@@ -68,12 +82,18 @@ def _account(community_id, kind: AccountKind, key: str, **owner) -> LedgerAccoun
         with db.session.begin_nested():
             db.session.add(account)
     except IntegrityError:  # opened concurrently by another transaction: use that one
-        account = db.session.scalar(query)
+        account = _find_account(community_id, key, lock=lock)
     return account
 
 
 def wallet_of(member) -> LedgerAccount:
     return _account(member.community_id, AccountKind.WALLET, f"wallet:{member.id}", member_id=member.id)
+
+
+def _locked_wallet_of(member) -> LedgerAccount:
+    """The member's wallet, locked for this transaction: one query for lookup and lock."""
+    return _account(member.community_id, AccountKind.WALLET, f"wallet:{member.id}", lock=True,
+                    member_id=member.id)
 
 
 def issuance_account(community_id) -> LedgerAccount:
@@ -100,7 +120,7 @@ def merchant_account(community_id, merchant_id) -> LedgerAccount:
 def _fingerprint(kind, entries, member_id, cause) -> str:
     data = {
         "kind": kind,
-        "entries": sorted([str(a.id), int(n)] for a, n in entries),
+        "entries": sorted([str(a.id), int(n)] for a, n, *_ in entries),
         "member": str(member_id or ""),
         "cause": [cause.type, str(cause.id)] if cause else None,
     }
@@ -146,21 +166,32 @@ def post(
     reverses: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
     """Write one balanced transaction. A retry with the same key returns the first one."""
-    entries = [(account, int(amount)) for account, amount in entries if int(amount) != 0]
-    if not entries or sum(amount for _, amount in entries) != 0:
-        raise Unbalanced("postings must be non-empty and sum to zero")
-    if any(account.community_id != community.id for account, _ in entries):
-        raise LedgerError("an account of another community")
-    fingerprint = _fingerprint(kind, entries, member_id, cause)
+    return _post(
+        community, kind=kind, reason=reason, legs=[(a, n, None) for a, n in entries],
+        actor_id=actor_id, member_id=member_id, cause=cause, idempotency_key=idempotency_key,
+        reverses=reverses,
+    )
 
-    wallets = _lock_wallets([account for account, _ in entries])
+
+def _post(community, *, kind, reason, legs, actor_id=None, member_id=None, cause=None,
+          idempotency_key=None, reverses=None, locked=None) -> LedgerTransaction:
+    """``legs``: (account, amount, carried expiry). A reversal's debit of a wallet carries the
+    expiry of the credit it takes back, so the points it removes are those very points.
+    ``locked``: wallets this transaction has already locked (and read) itself."""
+    legs = [(account, int(amount), carried) for account, amount, carried in legs if int(amount) != 0]
+    if not legs or sum(amount for _, amount, _ in legs) != 0:
+        raise Unbalanced("postings must be non-empty and sum to zero")
+    if any(account.community_id != community.id for account, _, _ in legs):
+        raise LedgerError("an account of another community")
+    fingerprint = _fingerprint(kind, legs, member_id, cause)
+
+    wallets = dict(locked or {})
+    wallets.update(_lock_wallets([a for a, _, _ in legs if a.id not in wallets]))
     previous = existing_transaction(community.id, idempotency_key)
     if previous is not None:
-        if previous.fingerprint != fingerprint:
-            raise IdempotencyKeyReused("this key was used for another change")
-        return previous
+        return _same_request(previous, fingerprint)
 
-    for account, amount in entries:
+    for account, amount, _ in legs:
         wallet = wallets.get(account.id)
         if wallet is not None and wallet.balance + amount < 0:
             raise InsufficientPoints(
@@ -168,6 +199,7 @@ def post(
             )
 
     now = utcnow()
+    earning = reverses is None and kind not in NON_EARNING_KINDS
     transaction = LedgerTransaction(
         id=_new_id(),
         community_id=community.id,
@@ -183,15 +215,17 @@ def post(
         created_at=now,
     )
     db.session.add(transaction)
-    for account, amount in entries:
+    for account, amount, carried in legs:
         wallet = wallets.get(account.id)
         balance_after = None
         expires_at = None
         if wallet is not None:
             wallet.balance += amount
             balance_after = wallet.balance
-            if amount > 0 and kind not in NON_EARNING_KINDS:
+            if amount > 0 and earning:
                 expires_at = expiry_for(community, now)
+            elif amount < 0:
+                expires_at = carried
         db.session.add(
             LedgerPosting(
                 community_id=community.id,
@@ -203,12 +237,40 @@ def post(
                 created_at=now,
             )
         )
-    db.session.flush()
+    if wallets or not (idempotency_key or reverses):
+        # Wallet rows are locked: a rival with the same key or the same original waited for
+        # us and then saw our row above. Only a different change under a reused key can
+        # still collide here (it locked other wallets).
+        _flush_or_explain(community, idempotency_key, reverses)
+        return transaction
+    # Nothing was locked (no wallet involved): two requests may race to the same key.
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        previous = existing_transaction(community.id, idempotency_key)
+        if previous is not None:
+            return _same_request(previous, fingerprint)
+        raise AlreadyReversed("this transaction was already reversed") from None
     return transaction
 
 
-# Credits of these kinds give back points already held: they do not start a new expiry clock.
-NON_EARNING_KINDS = frozenset({"refund", "reversal"})
+def _same_request(previous: LedgerTransaction, fingerprint: str) -> LedgerTransaction:
+    if previous.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("this key was used for another change")
+    return previous
+
+
+def _flush_or_explain(community, idempotency_key, reverses) -> None:
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if idempotency_key and "idempotency_key" in message:
+            raise IdempotencyKeyReused("this key was used for another change") from exc
+        if reverses is not None and "reverses_id" in message:
+            raise AlreadyReversed("this transaction was already reversed") from exc
+        raise
 
 
 def _new_id():
@@ -225,10 +287,11 @@ def award(community, member, points: int, *, reason, actor=None, cause=None,
     """Issue ``points`` to ``member``'s wallet from the community's issuance account."""
     if points <= 0:
         raise LedgerError("an award is a positive number of points")
-    return post(
+    wallet = _locked_wallet_of(member)
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=member.id, cause=cause,
-        idempotency_key=idempotency_key,
-        entries=[(issuance_account(community.id), -points), (wallet_of(member), points)],
+        idempotency_key=idempotency_key, locked={wallet.id: wallet},
+        legs=[(issuance_account(community.id), -points, None), (wallet, points, None)],
     )
 
 
@@ -238,10 +301,15 @@ def spend(community, member, points: int, *, to: LedgerAccount, reason, actor=No
     account). Raises ``InsufficientPoints`` and writes nothing when the wallet is short."""
     if points <= 0:
         raise LedgerError("a spend is a positive number of points")
-    return post(
+    if to.kind == AccountKind.WALLET:  # two wallets: ``_post`` locks both, in id order
+        wallet, locked = wallet_of(member), None
+    else:
+        wallet = _locked_wallet_of(member)
+        locked = {wallet.id: wallet}
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=member.id, cause=cause,
-        idempotency_key=idempotency_key,
-        entries=[(wallet_of(member), -points), (to, points)],
+        idempotency_key=idempotency_key, locked=locked,
+        legs=[(wallet, -points, None), (to, points, None)],
     )
 
 
@@ -251,17 +319,6 @@ def reverse(community, original: LedgerTransaction, *, reason, actor=None,
     an award the member has already spent fails with ``InsufficientPoints``."""
     if original.reverses_id is not None:
         raise LedgerError("a reversal is not reversed; post a new transaction")
-    already = db.session.scalar(
-        select(LedgerTransaction.id).where(
-            LedgerTransaction.community_id == community.id,
-            LedgerTransaction.reverses_id == original.id,
-        )
-    )
-    if already is not None:
-        previous = existing_transaction(community.id, idempotency_key)
-        if previous is not None and previous.reverses_id == original.id:
-            return previous
-        raise AlreadyReversed("this transaction was already reversed")
     postings = db.session.scalars(
         select(LedgerPosting).where(
             LedgerPosting.community_id == community.id,
@@ -274,41 +331,75 @@ def reverse(community, original: LedgerTransaction, *, reason, actor=None,
             select(LedgerAccount).where(LedgerAccount.id.in_([p.account_id for p in postings]))
         )
     }
-    return post(
+    # Lock first, then look for an earlier reversal: two concurrent reversals of one
+    # transaction queue on its wallets, and the second sees the first.
+    wallets = _lock_wallets(list(accounts.values()))
+    already = db.session.scalar(
+        select(LedgerTransaction.id).where(
+            LedgerTransaction.community_id == community.id,
+            LedgerTransaction.reverses_id == original.id,
+        )
+    )
+    if already is not None:
+        previous = existing_transaction(community.id, idempotency_key)
+        if previous is not None and previous.reverses_id == original.id:
+            return previous
+        raise AlreadyReversed("this transaction was already reversed")
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=original.member_id,
         cause=Cause("transaction", original.id), idempotency_key=idempotency_key,
-        reverses=original, entries=[(accounts[p.account_id], -p.amount) for p in postings],
+        reverses=original, locked=wallets,
+        legs=[(accounts[p.account_id], -p.amount, p.expires_at) for p in postings],
     )
 
 
 def refund(community, member, points: int, *, source: LedgerAccount, reason, actor=None,
            cause=None, idempotency_key=None) -> LedgerTransaction:
     """Give points back from ``source`` (the shop, a merchant's account) to the wallet."""
-    return post(
+    if points <= 0:
+        raise LedgerError("a refund is a positive number of points")
+    if source.kind == AccountKind.WALLET:
+        wallet, locked = wallet_of(member), None
+    else:
+        wallet = _locked_wallet_of(member)
+        locked = {wallet.id: wallet}
+    return _post(
         community, kind="refund", reason=reason, actor_id=actor, member_id=member.id,
-        cause=cause, idempotency_key=idempotency_key,
-        entries=[(source, -points), (wallet_of(member), points)],
+        cause=cause, idempotency_key=idempotency_key, locked=locked,
+        legs=[(source, -points, None), (wallet, points, None)],
     )
+
+
+def expiry_key(member, now: datetime) -> str:
+    return f"expiry:{member.id}:{now.date().isoformat()}"
 
 
 def expire_due(community, member, now=None, *, actor=None) -> LedgerTransaction | None:
     """Move the member's points that are past their expiry into the expired account.
 
-    Points are spent oldest first, so what has expired by ``now`` is what was earned with an
-    expiry before ``now`` less everything that has left the wallet so far (spends, earlier
-    expiries, reversals): no lot bookkeeping, no posting ever updated.
+    At most one expiry per member per (UTC) day: the day is the idempotency key, and a second
+    run on the same day returns the first one's transaction and moves nothing, even if more
+    points have fallen due since (they go the next day). Returns None when nothing is due.
+    The wallet is locked before the sum is taken, so a concurrent spend cannot make it stale.
     """
-    from core.ledger.queries import expirable_points
+    from core.ledger.queries import expirable_points, wallet_account
 
     now = now or utcnow()
-    due = expirable_points(member, now)
+    if wallet_account(member) is None:
+        return None
+    wallet = _locked_wallet_of(member)
+    key = expiry_key(member, now)
+    previous = existing_transaction(community.id, key)
+    if previous is not None:
+        return previous
+    due = expirable_points(member, now, account=wallet)
     if due <= 0:
         return None
-    day = now.date().isoformat()
-    return post(
+    return _post(
         community, kind="expiry", reason="expiry", actor_id=actor, member_id=member.id,
-        cause=Cause("expiry", day), idempotency_key=f"expiry:{member.id}:{day}",
-        entries=[(wallet_of(member), -due), (expired_account(community.id), due)],
+        cause=Cause("expiry", now.date().isoformat()), idempotency_key=key,
+        locked={wallet.id: wallet},
+        legs=[(wallet, -due, None), (expired_account(community.id), due, None)],
     )
 
 
