@@ -41,9 +41,11 @@ from core.transactions import atomic
 POLICIES = [
     {"policy": "never"},
     {"policy": "months", "months": 1},
-    {"policy": "months", "months": 3},
+    {"policy": "months", "months": 2},
     {"policy": "year_end"},
 ]
+MEMBERS = 2  # few, so that operations pile up on the same wallets
+WHO = st.integers(0, MEMBERS - 1)
 START = datetime(2031, 3, 10, 10, 0, tzinfo=UTC)
 
 
@@ -78,13 +80,13 @@ def run_machine(app, world, clock, connection):
             self.scope = use_community(community_id)
             self.scope.__enter__()
             clock["now"] = START
-            self.wallets = [Wallet() for _ in range(3)]
+            self.wallets = [Wallet() for _ in range(MEMBERS)]
             self.txns: dict = {}
             self.keys: dict = {}  # key -> (callable taking an amount, amount, transaction id)
             with atomic():
                 community = self.community
                 self.members = []
-                for _ in range(3):
+                for _ in range(MEMBERS):
                     login = f"sm-{uuid.uuid4().hex[:12]}"
                     user = do_create_user(login, "pw-stateful-1", login)
                     self.members.append(do_add_member(community, user, Role.RESIDENT))
@@ -129,7 +131,7 @@ def run_machine(app, world, clock, connection):
             self.wallets[i].balance -= points
             self.wallets[i].used += points
 
-        @rule(i=st.integers(0, 2), points=st.integers(1, 40), keyed=st.booleans())
+        @rule(i=WHO, points=st.integers(1, 40), keyed=st.booleans())
         def award(self, i, points, keyed):
             key = f"award-{uuid.uuid4()}" if keyed else None
 
@@ -144,9 +146,11 @@ def run_machine(app, world, clock, connection):
             if key:
                 self.keys[key] = (call, points, txn.id)
 
-        @rule(i=st.integers(0, 2), points=st.integers(1, 60), to_merchant=st.booleans(),
+        @rule(i=WHO, share=st.integers(1, 130), to_merchant=st.booleans(),
               keyed=st.booleans())
-        def spend(self, i, points, to_merchant, keyed):
+        def spend(self, i, share, to_merchant, keyed):
+            """A share of the balance, in percent: above 100 is an overspend."""
+            points = max(1, -(-self.wallets[i].balance * share // 100))
             key = f"spend-{uuid.uuid4()}" if keyed else None
 
             def call(amount):
@@ -168,7 +172,7 @@ def run_machine(app, world, clock, connection):
             if key:
                 self.keys[key] = (call, points, txn.id)
 
-        @rule(i=st.integers(0, 2), j=st.integers(0, 2), points=st.integers(1, 30))
+        @rule(i=WHO, j=WHO, points=st.integers(1, 30))
         def transfer(self, i, j, points):
             """Two wallet legs through ``post``: a debit of one, an earning credit of the other."""
             if i == j:
@@ -192,7 +196,7 @@ def run_machine(app, world, clock, connection):
             expiry = self._credit(j, points)
             self.txns[txn.id] = Txn(txn.id, "transfer", [(i, -points, None), (j, points, expiry)])
 
-        @rule(i=st.integers(0, 2), points=st.integers(1, 20))
+        @rule(i=WHO, points=st.integers(1, 20))
         def refund(self, i, points):
             with atomic():
                 community = self.community
@@ -260,11 +264,20 @@ def run_machine(app, world, clock, connection):
                 with atomic():
                     call(points + delta)
 
-        @rule(days=st.integers(1, 200), hours=st.integers(0, 23))
+        @rule(days=st.integers(1, 75), hours=st.integers(0, 23))
         def advance_clock(self, days, hours):
             clock["now"] = self.now() + timedelta(days=days, hours=hours)
 
-        @rule(i=st.integers(0, 2), same_day_later=st.booleans())
+        @precondition(lambda self: any(
+            e is not None and e > clock["now"] for w in self.wallets for e, _ in w.lots))
+        @rule(data=st.data())
+        def advance_to_when_points_expire(self, data):
+            """Straight to a date some points expire on: between two batches' dates."""
+            dates = sorted({e for w in self.wallets for e, _ in w.lots
+                            if e is not None and e > self.now()})
+            clock["now"] = data.draw(st.sampled_from(dates))
+
+        @rule(i=WHO, same_day_later=st.booleans())
         def expire(self, i, same_day_later):
             wallet = self.wallets[i]
             now = self.now()
@@ -288,7 +301,7 @@ def run_machine(app, world, clock, connection):
             wallet.expiry_days[day] = result.id
             self.txns[result.id] = Txn(result.id, "expiry", [(i, -due, None)])
 
-        @rule(i=st.integers(0, 2))
+        @rule(i=WHO)
         def notice(self, i):
             """``expiring_soon``: the first date within 30 days when more points fall due."""
             wallet, now = self.wallets[i], self.now()
