@@ -34,6 +34,9 @@ def expire_all_communities(now: str | None = None) -> int:
     """Enqueue ``expire_points`` for every community; returns how many were enqueued."""
     with all_communities():
         ids = db.session.scalars(select(Community.id).order_by(Community.id)).all()
+    # End this read first: with an eager broker the subtasks run inside this call, in
+    # sessions of their own, and must not sit inside a transaction this task holds open.
+    db.session.commit()
     for community_id in ids:
         expire_points.delay(str(community_id), now)
     return len(ids)
