@@ -29,8 +29,8 @@ def expire_points(community_id: str, now: str | None = None) -> int:
     return expire_community(parse_id(community_id), _moment(now))
 
 
-@shared_task(name=EXPIRE_ALL)
-def expire_all_communities(now: str | None = None) -> int:
+@shared_task(name=EXPIRE_ALL, bind=True)
+def expire_all_communities(self, now: str | None = None) -> int:
     """Enqueue ``expire_points`` for every community; returns how many were enqueued."""
     with all_communities():
         ids = db.session.scalars(select(Community.id).order_by(Community.id)).all()
@@ -38,7 +38,8 @@ def expire_all_communities(now: str | None = None) -> int:
     # sessions of their own, and must not sit inside a transaction this task holds open.
     db.session.commit()
     for community_id in ids:
-        expire_points.delay(str(community_id), now)
+        # through this task's own Celery app (not the process default: tests make several)
+        self.app.tasks[EXPIRE_ONE].delay(str(community_id), now)
     return len(ids)
 
 

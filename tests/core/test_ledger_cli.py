@@ -80,4 +80,6 @@ def test_verify_is_clean_after_loading_the_demo_into_a_fresh_sqlite_database(app
     finally:
         with demo.app_context():
             db.engine.dispose()
-        app.extensions["celery"].set_default()  # creating an app made its Celery the default
+        # creating an app made its Celery the default and current one: give them back
+        app.extensions["celery"].set_default()
+        app.extensions["celery"].set_current()
