@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -134,20 +134,31 @@ def _locked_wallet_of(member) -> _Ref:
                 member_id=member.id)
 
 
-def _locked_wallet_and(member, kind: AccountKind, key: str) -> tuple[_Ref, _Ref]:
-    """The member's wallet, locked, and another account by key (not locked): one query."""
-    community_id = member.community_id
+def _wallet_and_other():
+    """Built once (its SQL is then cached): the wallet row locked, another account's id."""
     wallet, other = ACCOUNTS.alias("wallet"), ACCOUNTS.alias("other")
     other_id = (
         select(other.c.id)
-        .where(other.c.community_id == community_id, other.c.key == key)
+        .where(other.c.community_id == bindparam("community_id"), other.c.key == bindparam("other_key"))
         .scalar_subquery()
     )
-    row = db.session.connection().execute(
+    return (
         select(wallet.c.id, wallet.c.balance, other_id.label("other_id"))
-        .where(wallet.c.community_id == community_id, wallet.c.key == f"wallet:{member.id}")
+        .where(wallet.c.community_id == bindparam("community_id"),
+               wallet.c.key == bindparam("wallet_key"))
         .with_for_update(of=wallet)
-    ).first()
+    )
+
+
+WALLET_AND_OTHER = _wallet_and_other()
+
+
+def _locked_wallet_and(member, kind: AccountKind, key: str) -> tuple[_Ref, _Ref]:
+    """The member's wallet, locked, and another account by key (not locked): one query."""
+    community_id = member.community_id
+    row = db.session.connection().execute(WALLET_AND_OTHER, {
+        "community_id": community_id, "wallet_key": f"wallet:{member.id}", "other_key": key,
+    }).first()
     if row is None or row.other_id is None:  # first use of one of them: open it
         return _locked_wallet_of(member), _ref(community_id, kind, key)
     return (_Ref(row.id, community_id, AccountKind.WALLET, row.balance, member.id),
@@ -321,25 +332,51 @@ def _write(community, row, postings, balances) -> None:
         )
     db.session.flush()  # the caller's pending rows first (foreign keys, order of events)
     connection = db.session.connection()
-    new_balance = case(
-        *[(ACCOUNTS.c.id == account_id, balance) for account_id, balance in balances.items()],
-        else_=ACCOUNTS.c.balance,
-    )
-    balance_update = (
-        update(ACCOUNTS)
-        .where(ACCOUNTS.c.community_id == community.id, ACCOUNTS.c.id.in_(list(balances)))
-        .values(balance=new_balance)
-    )
-    if connection.dialect.name == "postgresql" and balances:
-        # one round trip: the inserts ride along the balance update as data-modifying CTEs
-        rows = insert(POSTINGS).values(postings).cte("ledger_postings_written")
-        head = insert(TRANSACTIONS).values(row).cte("ledger_transaction_written")
-        connection.execute(balance_update.add_cte(head, rows))
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(WRITE_PG, _write_pg_params(community.id, row, postings, balances))
         return
     connection.execute(insert(TRANSACTIONS), row)
     connection.execute(insert(POSTINGS), postings)
-    if balances:
-        connection.execute(balance_update)
+    for account_id, balance in balances.items():
+        connection.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.community_id == community.id, ACCOUNTS.c.id == account_id)
+            .values(balance=balance)
+        )
+
+
+# PostgreSQL: the whole write in one round trip and one statement, whatever the number of
+# postings and wallets (arrays), so the server prepares it once. Data-modifying CTEs run
+# whether or not the main statement reads them; foreign keys are checked at its end.
+TRANSACTION_COLUMNS = (
+    "community_id", "id", "kind", "reason", "actor_id", "member_id", "cause_type", "cause_id",
+    "idempotency_key", "fingerprint", "reverses_id", "created_at",
+)
+POSTING_COLUMNS = (
+    ("community_id", "uuid"), ("id", "uuid"), ("transaction_id", "uuid"), ("account_id", "uuid"),
+    ("amount", "bigint"), ("balance_after", "bigint"), ("expires_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+)
+WRITE_PG = (
+    "WITH ledger_transaction_written AS (INSERT INTO ledger_transactions ("
+    + ", ".join(TRANSACTION_COLUMNS) + ") VALUES ("
+    + ", ".join(f"%(t_{c})s" for c in TRANSACTION_COLUMNS) + ")), "
+    "ledger_postings_written AS (INSERT INTO ledger_postings ("
+    + ", ".join(c for c, _ in POSTING_COLUMNS) + ") SELECT * FROM unnest("
+    + ", ".join(f"%(p_{c})s::{t}[]" for c, t in POSTING_COLUMNS) + ")) "
+    "UPDATE ledger_accounts SET balance = changed.balance "
+    "FROM unnest(%(w_id)s::uuid[], %(w_balance)s::bigint[]) AS changed(id, balance) "
+    "WHERE ledger_accounts.community_id = %(t_community_id)s AND ledger_accounts.id = changed.id"
+)
+
+
+def _write_pg_params(community_id, row, postings, balances) -> dict:
+    params = {f"t_{c}": row[c] for c in TRANSACTION_COLUMNS}
+    for column, _ in POSTING_COLUMNS:
+        params[f"p_{column}"] = [p[column] for p in postings]
+    params["w_id"] = list(balances)
+    params["w_balance"] = list(balances.values())
+    return params
 
 
 def _write_or_explain(community, row, postings, balances, idempotency_key, reverses) -> None:
