@@ -59,14 +59,16 @@ def bench_database():
     cluster = os.path.join(work, "pg")
     script = str(ROOT / "scripts" / "testdb.sh")
     try:
-        out = subprocess.run([script, "start", cluster], check=True, capture_output=True, text=True).stdout
-        urls = dict(
-            line.removeprefix("export ").split("=", 1)
-            for line in out.splitlines() if line.startswith("export ")
-        )
+        # stdout not captured: the server it starts keeps the pipe open; it writes env.sh too
+        subprocess.run([script, "start", cluster], check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(cluster, "env.sh")) as env:
+            urls = dict(
+                line.strip().removeprefix("export ").split("=", 1)
+                for line in env if line.startswith("export ")
+            )
         yield urls["LINLI_TEST_PG_OWNER_URL"], urls["LINLI_TEST_PG_APP_URL"]
     finally:
-        subprocess.run([script, "stop", cluster], check=False, capture_output=True)
+        subprocess.run([script, "stop", cluster], check=False, stdout=subprocess.DEVNULL)
         os.rmdir(work) if os.path.isdir(work) and not os.listdir(work) else None
 
 
