@@ -85,8 +85,19 @@ class _Ref:
     member_id: uuid.UUID | None = None
 
 
+def _check_scope(community_id) -> None:
+    """Core statements skip the ORM's tenant filter and flush check: the same rule, here
+    (on PostgreSQL row-level security refuses it as well)."""
+    scope = current_scope()
+    if not scope.all_communities and scope.community_id != community_id:
+        raise CrossTenantAccess(
+            f"ledger of community {community_id} used while acting for {scope.community_id}"
+        )
+
+
 def _ref(community_id, kind: AccountKind, key: str, *, lock: bool = False, **owner) -> _Ref:
     """The account by key, opened on first use; ``lock`` locks its row (wallets)."""
+    _check_scope(community_id)
     query = select(ACCOUNTS.c.id, ACCOUNTS.c.balance, ACCOUNTS.c.member_id).where(
         ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.key == key
     )
@@ -156,6 +167,7 @@ WALLET_AND_OTHER = _wallet_and_other()
 def _locked_wallet_and(member, kind: AccountKind, key: str) -> tuple[_Ref, _Ref]:
     """The member's wallet, locked, and another account by key (not locked): one query."""
     community_id = member.community_id
+    _check_scope(community_id)
     row = db.session.connection().execute(WALLET_AND_OTHER, {
         "community_id": community_id, "wallet_key": f"wallet:{member.id}", "other_key": key,
     }).first()
@@ -255,6 +267,7 @@ def _post(community, *, kind, reason, legs, actor_id=None, member_id=None, cause
         raise Unbalanced("postings must be non-empty and sum to zero")
     if any(account.community_id != community.id for account, _, _ in legs):
         raise LedgerError("an account of another community")
+    _check_scope(community.id)
     fingerprint = _fingerprint(kind, legs, member_id, cause)
 
     wallets = dict(locked or {})
@@ -324,12 +337,6 @@ def _post(community, *, kind, reason, legs, actor_id=None, member_id=None, cause
 
 
 def _write(community, row, postings, balances) -> None:
-    scope = current_scope()
-    if not scope.all_communities and scope.community_id != community.id:
-        # what the session's flush check would say of ORM rows (RLS refuses it on PostgreSQL)
-        raise CrossTenantAccess(
-            f"ledger rows of community {community.id} written while acting for {scope.community_id}"
-        )
     db.session.flush()  # the caller's pending rows first (foreign keys, order of events)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
