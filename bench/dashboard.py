@@ -71,7 +71,7 @@ CREATE UNIQUE INDEX ON bp (g);
 INSERT INTO users (id, created_at, login, phone, name, password_hash, locale, is_platform_admin, active, auth_epoch)
   SELECT user_id, now() - interval '800 days', 'bench-r' || g, NULL, '居民' || g, '!no-password', NULL, false, true, 0 FROM bp;
 INSERT INTO members (community_id, id, created_at, user_id, role, account_kind, name, number, active)
-  SELECT community_id, member_id, now() - (random() * 760 || ' days')::interval, user_id, 'resident', kind,
+  SELECT community_id, member_id, now() - random() * interval '760 days', user_id, 'resident', kind,
          '居民' || g, number, true FROM bp;
 CREATE TEMP TABLE bacc AS
   SELECT id AS community_id, gen_random_uuid() AS issuance, gen_random_uuid() AS shop,
@@ -87,7 +87,7 @@ CREATE TEMP TABLE bt AS
          CASE WHEN x.r < 0.55 THEN 'award' WHEN x.r < 0.85 THEN 'spend' WHEN x.r < 0.95 THEN 'merchant' ELSE 'expiry' END AS kind,
          x.t, x.at
   FROM (SELECT t, random() AS r,
-               now() - interval '1 day' - (random() * {days} || ' days')::interval AS at
+               now() - interval '1 day' - random() * interval '{days} days' AS at
         FROM generate_series(1, %(transactions)s) t) x
   JOIN bp p ON p.g = (x.t::bigint * 7919) %% %(residents)s;
 INSERT INTO ledger_transactions (community_id, id, created_at, kind, reason, actor_id, member_id, cause_type,
@@ -126,13 +126,14 @@ def ledger_constraints():
     from core.ledger.models import LedgerPosting, LedgerTransaction
 
     dialect = postgresql.dialect()
+    name = dialect.identifier_preparer.format_constraint  # long names truncated as when created
     out = []
     for table in (LedgerPosting.__table__, LedgerTransaction.__table__):
         for fk in table.foreign_key_constraints:
-            out.append((f"ALTER TABLE {table.name} DROP CONSTRAINT {fk.name}",
+            out.append((f"ALTER TABLE {table.name} DROP CONSTRAINT {name(fk)}",
                         str(AddConstraint(fk).compile(dialect=dialect))))
         for index in table.indexes:
-            out.append((f"DROP INDEX {index.name}", str(CreateIndex(index).compile(dialect=dialect))))
+            out.append((f"DROP INDEX {name(index)}", str(CreateIndex(index).compile(dialect=dialect))))
     return out
 
 
