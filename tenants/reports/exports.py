@@ -53,13 +53,15 @@ def _member_batches(community_ids):
             rows = db.session.execute(query).all()
         if not rows:
             return
-        yield [
+        batch = [
             [names.get(m.community_id, ""), m.number, m.name, phone or "", _kind_label(m.account_kind),
              _role_label(m.role), int(balance or 0), m.created_at.date().isoformat() if m.created_at else ""]
             for m, phone, balance in rows
         ]
-        last = rows[-1][0]
-        after = (last.community_id, last.number)
+        # where to go on from, read now: after the yield the progress is committed and the
+        # rows are expired (and outside any tenant scope, unreadable)
+        after = (rows[-1][0].community_id, rows[-1][0].number)
+        yield batch
 
 
 def _count(community_ids) -> int:

@@ -64,13 +64,14 @@ def district_pages_world(w) -> None:
     job = do_start_export(c2_admin, export_kind("community_members"), {"community": c2.slug})
     w.ids["job:c2"] = job.id
     w.ids["shop_template:d2"], w.ids["rule_template:d2"] = template.id, rule_template.id
+    # ids as kept in w.ids (tenant rows are not readable again outside their community)
     w.extra.setdefault("cross_tenant", {}).update({
-        "shop_template_id": ("district", template.id),
-        "rule_template_id": ("district", rule_template.id),
-        "batch_id": ("community", batch.id),
-        "row_id": ("community", row.id),
-        "invitation_id": ("community", invitation.id),
+        "shop_template_id": ("district", w.ids["shop_template:d2"]),
+        "rule_template_id": ("district", w.ids["rule_template:d2"]),
+        "batch_id": ("community", w.ids["batch:c2"]),
+        "row_id": ("community", w.ids["row:c2"]),
+        "invitation_id": ("community", w.ids["invitation:c2"]),
         "token": ("community", token),
-        "job_id": ("community", job.id),
+        "job_id": ("community", w.ids["job:c2"]),
         "step": ("community", "shop"),
     })
