@@ -5,9 +5,9 @@ owns the data. Two kinds:
 - resident metrics (integrity stars): ``register_resident_metric(Metric(...))``.
 
 ``compute(community, start, end) -> {member_id: number}`` runs in the community's scope.
-Built in: years of service and points recorded (staff), points earned and uncollected shop
-orders (residents); the rules, work orders and activities capabilities add theirs (claims
-rejected, orders closed, average rating...). A threshold naming a metric nobody registered is
+Built in: years of service and points recorded (staff), points earned, uncollected shop
+orders and claims turned down (residents); work orders and activities add theirs when they
+are installed (orders closed, average rating...). A threshold naming a metric nobody registered is
 shown as "not available" and ignored.
 
 Groupings for leaderboards (account kind built in; grid and building from the grid):
@@ -132,6 +132,18 @@ def orders_uncollected(community, start, end) -> dict:
     return {member_id: int(n) for member_id, n in rows}
 
 
+def claims_rejected(community, start, end) -> dict:
+    """Claims a grid worker turned down in the period, per member (tenants.rules)."""
+    from tenants.rules.models import Claim, ClaimStatus
+
+    rows = db.session.execute(
+        select(Claim.member_id, func.count())
+        .where(Claim.community_id == community.id, Claim.status == ClaimStatus.REJECTED,
+               Claim.decided_at >= start, Claim.decided_at < end)
+        .group_by(Claim.member_id)).all()
+    return {member_id: int(n) for member_id, n in rows}
+
+
 def account_kinds(community) -> dict:
     labels = {"red": _l("Red accounts"), "blue": _l("Blue accounts"), "green": _l("Green accounts")}
     rows = db.session.execute(select(Member.id, Member.account_kind).where(
@@ -146,4 +158,6 @@ def register_builtins() -> None:
     register_resident_metric(Metric("points_earned", _l("Points earned"), points_earned, "points"))
     register_resident_metric(Metric("orders_uncollected", _l("Shop orders not collected"),
                                     orders_uncollected, "count", lower_is_better=True))
+    register_resident_metric(Metric("claims_rejected", _l("Claims turned down"), claims_rejected,
+                                    "count", lower_is_better=True))
     register_grouping(Grouping("kind", _l("Account kind"), account_kinds))

@@ -32,14 +32,19 @@ def our_rules(app):
 
 
 def c2_rows(app, world):
-    """A shop item and a rule of c2 (made by the shop's and the rules' world steps)."""
+    """A shop item and a rule of c2 (made by the shop's and the rules' world steps), and a
+    rule template of d2 made here (rolled back: the rules' tests expect d2 to have none)."""
     from core.tenancy.context import use_community
+    from tenants.onboarding.rule_templates import do_create_rule_template
     from tenants.rules.models import Rule
     from tenants.shop.models import ShopItem
 
     with app.app_context(), use_community(world.ids["c2"]):
+        template = do_create_rule_template(db.session.get(District, world.ids["d2"]), code="d2-cleanup",
+                                           actor=None, name="d2 清扫模板", points=2, unit="each")
         found = {"item_id": ("community", str(db.session.scalar(select(ShopItem.id).limit(1)))),
-                 "rule_id": ("community", str(db.session.scalar(select(Rule.id).limit(1))))}
+                 "rule_id": ("community", str(db.session.scalar(select(Rule.id).limit(1)))),
+                 "rule_template_id": ("district", str(template.id))}
         db.session.remove()
     return found
 

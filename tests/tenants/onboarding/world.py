@@ -1,9 +1,11 @@
 """The district pages' part of the test world, in district d2 and its community c2 (the
-victims of the cross-tenant tests): a shop item template and a rule template of d2, a
+victims of the cross-tenant tests): a shop item template of d2, a
 resident file uploaded to c2 (one clean row, one with a bad phone; nothing imported), a used
 invitation link of c2, and a finished export of c2's members asked for by c2_admin.
 
 Nothing here adds members or points: other suites count the world's people and balances.
+No rule template either: the rules' tests expect d2 to have none (the cross-tenant test makes
+its own, rolled back; the harness's ``rule_template_id`` needs the same).
 It depends on no other world step (a test module importing ``resident_file`` registers it
 early); the shop's items and the rules' rules of c2 are found in the database by the tests.
 
@@ -42,14 +44,11 @@ def district_pages_world(w) -> None:
     from core.types import utcnow
     from tenants.onboarding import actions
     from tenants.onboarding.models import ImportRow
-    from tenants.onboarding.rule_templates import do_create_rule_template
 
     platform = db.session.get(User, w.ids["user:platform"])
     d2 = db.session.get(District, w.ids["d2"])
     template = actions.do_add_shop_template(d2, actor=platform, name="d2 大米模板", category="粮油",
                                             points=15, stock=10)
-    rule_template = do_create_rule_template(d2, code="d2-cleanup", actor=platform, name="d2 清扫模板",
-                                            category="环境", points=2, unit="each")
     c2 = w.community("c2")
     with use_community(c2.id):
         batch = actions.do_upload_residents(c2, actor=platform, filename="c2-list.xlsx", data=resident_file(
@@ -63,11 +62,10 @@ def district_pages_world(w) -> None:
     c2_admin = db.session.get(User, w.ids["user:c2_admin"])
     job = do_start_export(c2_admin, export_kind("community_members"), {"community": c2.slug})
     w.ids["job:c2"] = job.id
-    w.ids["shop_template:d2"], w.ids["rule_template:d2"] = template.id, rule_template.id
+    w.ids["shop_template:d2"] = template.id
     # ids as kept in w.ids (tenant rows are not readable again outside their community)
     w.extra.setdefault("cross_tenant", {}).update({
         "shop_template_id": ("district", w.ids["shop_template:d2"]),
-        "rule_template_id": ("district", w.ids["rule_template:d2"]),
         "batch_id": ("community", w.ids["batch:c2"]),
         "row_id": ("community", w.ids["row:c2"]),
         "invitation_id": ("community", w.ids["invitation:c2"]),

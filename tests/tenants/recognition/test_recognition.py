@@ -165,3 +165,18 @@ def test_tiers_and_stars_rules_directly():
     assert rules.stars_for({"a": 1, "b": 0}, stars, {"a", "b"}) == 4
     assert rules.stars_for({"a": 9}, stars, {"a"}) == 5
     assert rules.stars_for({"b": 0}, stars, {"b"}) == 1
+
+
+def test_claims_turned_down_count_against_the_stars(ctx, world):
+    """The world's waiting claim of c1_blue is rejected: one claim turned down this year."""
+    from tenants.recognition import metrics
+    from tenants.rules.claim_actions import do_decide_claims
+    from tests.tenants.rules.world import actor_for
+
+    c1 = world.community("c1")
+    with use_community(c1.id):
+        do_decide_claims(actor_for(world, "c1_grid"), [world.ids["claim:c1"]], approve=False,
+                         reason="照片看不出是本小区")
+        start, end = Period.current("year", c1.timezone).bounds(c1.timezone)
+        assert metrics.claims_rejected(c1, start, end) == {world.member_id("c1_blue"): 1}
+        assert "claims_rejected" in metrics.resident_metrics()
