@@ -2,16 +2,21 @@
 totals). Desktop-first tables that sort and filter without JavaScript (links), SVG charts
 with the numbers beside the bars, and an XLSX download of every table."""
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DecimalField
+from wtforms.validators import NumberRange, Optional
 
 from core.exports.xlsx import xlsx_response
 from core.figures import registry
 from core.figures.months import Month
+from core.figures.values import Money
 from core.identity.models import Role
 from core.web.community import community_blueprint, require_role
-from tenants.reports import charts, dashboard
+from tenants.reports import actions, charts, dashboard
 from tenants.reports.access import district_communities, district_of
 from tenants.reports.dashboard import display, number, section_label, sort_key
 
@@ -92,12 +97,35 @@ def community_dashboard():
     require_role(Role.ADMIN)
     month, problem = _month_arg([g.community])
     board = dashboard.build([g.community], month)
+    minor = (g.community.settings or {}).get("point_value_minor")
+    value_form = PointValueForm(formdata=None, data={"value": (
+        Money(minor, g.community.currency).amount if isinstance(minor, int) else None)})
     return render_template(
-        "tenants/reports/community.html", board=board, problem=problem,
+        "tenants/reports/community.html", board=board, problem=problem, value_form=value_form,
         kind_chart=_kind_chart(board, "chart-kinds"),
         series_charts=[c for c in (_series_chart(board, n, f"chart-{n}") for n in SERIES_CHARTS) if c],
         display=display, section_label=section_label,
     ), (422 if problem else 200)
+
+
+class PointValueForm(FlaskForm):
+    value = DecimalField(
+        _l("What one point is worth to the community (yuan)"),
+        description=_l("For the money value of outstanding points. Leave empty to use the average of the merchant partnerships."),
+        places=None, validators=[Optional(), NumberRange(min=0, max=actions.MAX_VALUE)],
+        render_kw={"inputmode": "decimal"})
+
+
+@community_bp.post("/dashboard/point-value")
+def point_value():
+    require_role(Role.ADMIN)
+    form = PointValueForm()
+    if not form.validate_on_submit():
+        flash(_("The point value must be a number from 0 to 100, like 0.05."), "error")
+        return redirect(url_for("reports.community_dashboard") + "#point-value", 303)
+    actions.do_set_point_value(g.community, form.value.data, actor=current_user)
+    flash(_("The point value is saved."), "success")
+    return redirect(url_for("reports.community_dashboard") + "#point-value", 303)
 
 
 @community_bp.get("/dashboard/figures.xlsx")

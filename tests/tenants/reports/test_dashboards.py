@@ -209,3 +209,21 @@ def test_month_links_walk_the_months(web, world):
     page = web.get(f"/d/{world.slugs['d1']}/dashboard?month=2025-01").get_data(as_text=True)
     assert "month=2024-12" in page and "month=2025-02" in page
     assert datetime.now(UTC).year >= 2025
+
+
+def test_the_community_sets_what_a_point_is_worth(app, web, world):
+    give(app, world, "c1_red", 40)
+    c1 = world.slugs["c1"]
+    web.login("c1_admin")
+    page = f"/c/{c1}/dashboard"
+    assert web.post_form(f"{page}/point-value", {"value": "0.05"}, page=page).status_code == 303
+    body = web.get(page).get_data(as_text=True)
+    assert re.search(r'data-figure="liability">[^<]*2\.00<', body)  # 40 points x 0.05 yuan
+    assert 'value="0.05"' in body
+    web.post_form(f"{page}/point-value", {"value": "-1"}, page=page)
+    assert 'value="0.05"' in web.get(page).get_data(as_text=True)  # refused, unchanged
+    web.post_form(f"{page}/point-value", {"value": ""}, page=page)  # cleared: not known again
+    assert re.search(r'data-figure="liability">—<', web.get(page).get_data(as_text=True))
+    web.logout()
+    web.login("c1_grid")
+    assert web.post_form(f"{page}/point-value", {"value": "9"}, page=f"/c/{c1}/").status_code == 403
