@@ -13,6 +13,7 @@ from core.config import ROOT
 # Capabilities in dependency order; each module has ``init_app(app)``.
 CAPABILITIES = [
     "core.identity.setup",
+    "core.ledger.setup",
     "core.districts.setup",
     "core.web.setup",
     "merchants.partners.setup",

@@ -38,7 +38,11 @@ def demo_step(fn):
 
 
 def load_demo(if_empty: bool = False) -> dict | None:
-    from core.districts.actions import do_create_community, do_create_district, do_create_district_admin
+    from core.districts.actions import (
+        do_create_community,
+        do_create_district,
+        do_create_district_admin,
+    )
     from core.identity.actions import do_add_member, do_create_user
     from core.tenancy.context import TenantScope, scoped
     from core.transactions import atomic

@@ -53,9 +53,10 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
             context.run_migrations()
-            from core.database_guards import apply_guards
+            if not getattr(config.cmd_opts, "autogenerate", False):
+                from core.database_guards import apply_guards
 
-            apply_guards(connection)
+                apply_guards(connection)
 
 
 if context.is_offline_mode():

@@ -86,7 +86,8 @@ do_start() {
 
   psql_as() { as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" "$@" >>"$setup" 2>&1; }
   psql_as -U postgres -d postgres <<'SQL'
-CREATE ROLE linli_owner LOGIN PASSWORD 'owner' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+-- CREATEDB: tests build scratch databases (migrations check, backup restore) on this throwaway cluster
+CREATE ROLE linli_owner LOGIN PASSWORD 'owner' NOSUPERUSER NOBYPASSRLS CREATEDB NOCREATEROLE;
 CREATE ROLE linli_app   LOGIN PASSWORD 'app'   NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
 CREATE DATABASE linli_test OWNER linli_owner;
 SQL

@@ -50,7 +50,13 @@ PEOPLE = [
 
 
 def build_world() -> World:
-    from core.districts.actions import do_create_community, do_create_district, do_create_district_admin
+    from sqlalchemy import select
+
+    from core.districts.actions import (
+        do_create_community,
+        do_create_district,
+        do_create_district_admin,
+    )
     from core.extensions import db
     from core.identity.actions import do_add_member, do_create_user, do_issue_token
     from core.identity.models import Member
@@ -58,7 +64,6 @@ def build_world() -> World:
     from core.transactions import atomic
     from merchants.partners.actions import do_add_merchant_user, do_create_merchant
     from merchants.partners.models import MerchantRole
-    from sqlalchemy import select
 
     w = World()
     with atomic():

@@ -8,7 +8,12 @@ from sqlalchemy import select
 
 from core.audit.actions import record
 from core.extensions import db
-from core.identity.actions import IdentityError, do_add_district_admin, do_add_member, do_create_user
+from core.identity.actions import (
+    IdentityError,
+    do_add_district_admin,
+    do_add_member,
+    do_create_user,
+)
 from core.identity.models import AccountKind, Role
 from core.tenancy.context import TenantScope, scoped
 from core.tenancy.models import SLUG_PATTERN, Community, District

@@ -4,15 +4,26 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from core.api.framework import (
-    ApiError, api_blueprint, authenticated_user, community_api_blueprint, not_found, require_role,
+    ApiError,
+    api_blueprint,
+    authenticated_user,
+    community_api_blueprint,
+    not_found,
+    require_role,
 )
-from core.identity.actions import IdentityError, authenticate, do_add_member, do_create_user, do_issue_token
+from core.identity.actions import (
+    IdentityError,
+    authenticate,
+    do_add_member,
+    do_create_user,
+    do_issue_token,
+)
 from core.identity.models import AccountKind, Role
 from core.identity.schemas import LOGIN_PATTERN, TokenIn, TokenOut
 from core.identity.throttle import login_throttle
 from core.tenancy.access import NotFound, access_member
-from core.transactions import atomic
 from core.throttle import Throttled
+from core.transactions import atomic
 
 tokens = api_blueprint("api_tokens", __name__, description="Bearer tokens")
 members = community_api_blueprint("api_members", __name__, "/members", description="Community members")

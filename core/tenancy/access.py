@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.extensions import db
-from core.ids import parse_id
 from core.identity.models import ROLE_RANK, DistrictAdmin, Member, Role, User
+from core.ids import parse_id
 from core.tenancy.context import TenantScope, all_communities, set_scope
 from core.tenancy.models import Community, District
 

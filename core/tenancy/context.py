@@ -23,7 +23,8 @@ class TenantScope:
     all_communities: bool = False
 
 
-_scope: ContextVar[TenantScope] = ContextVar("linli_tenant_scope", default=TenantScope())
+# TenantScope is frozen, so sharing one default instance is safe
+_scope: ContextVar[TenantScope] = ContextVar("linli_tenant_scope", default=TenantScope())  # noqa: B039
 _listeners = []
 
 

@@ -1,7 +1,15 @@
 """The front door: home, language switch, health checks, community home."""
 
 from flask import (
-    Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

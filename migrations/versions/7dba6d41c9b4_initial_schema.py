@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 82a2fedec29d
+Revision ID: 7dba6d41c9b4
 Revises: 
-Create Date: 2026-11-21 23:06:59.773178
+Create Date: 2026-11-21 23:15:03.843658
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '82a2fedec29d'
+revision = '7dba6d41c9b4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -149,11 +149,89 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_members_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('ledger_accounts',
+    sa.Column('kind', sa.Enum('issuance', 'wallet', 'shop', 'merchant', 'expired', name='accountkind', native_enum=False, length=20), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=True),
+    sa.Column('merchant_id', sa.Uuid(), nullable=True),
+    sa.Column('balance', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind <> 'wallet' OR balance >= 0", name=op.f('ck_ledger_accounts_wallet_not_negative')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_ledger_accounts_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ledger_accounts_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_ledger_accounts')),
+    sa.UniqueConstraint('community_id', 'key', name=op.f('uq_ledger_accounts_community_id_key'))
+    )
+    with op.batch_alter_table('ledger_accounts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_accounts_community_id'), ['community_id'], unique=False)
+
+    op.create_table('ledger_transactions',
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('member_id', sa.Uuid(), nullable=True),
+    sa.Column('cause_type', sa.String(length=40), nullable=True),
+    sa.Column('cause_id', sa.String(length=64), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=True),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('reverses_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_ledger_transactions_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'reverses_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_ledger_transactions_community_id_reverses_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ledger_transactions_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_ledger_transactions')),
+    sa.UniqueConstraint('community_id', 'idempotency_key', name=op.f('uq_ledger_transactions_community_id_idempotency_key'))
+    )
+    with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_transactions_cause', ['community_id', 'cause_type', 'cause_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_transactions_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_ledger_transactions_member', ['community_id', 'member_id', 'created_at'], unique=False)
+
+    op.create_table('ledger_postings',
+    sa.Column('transaction_id', sa.Uuid(), nullable=False),
+    sa.Column('account_id', sa.Uuid(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('balance_after', sa.BigInteger(), nullable=True),
+    sa.Column('expires_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount <> 0', name=op.f('ck_ledger_postings_amount_not_zero')),
+    sa.ForeignKeyConstraint(['community_id', 'account_id'], ['ledger_accounts.community_id', 'ledger_accounts.id'], name=op.f('fk_ledger_postings_community_id_account_id_ledger_accounts')),
+    sa.ForeignKeyConstraint(['community_id', 'transaction_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_ledger_postings_community_id_transaction_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ledger_postings_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_ledger_postings'))
+    )
+    with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_postings_account', ['community_id', 'account_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_postings_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_ledger_postings_transaction', ['community_id', 'transaction_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_postings_transaction')
+        batch_op.drop_index(batch_op.f('ix_ledger_postings_community_id'))
+        batch_op.drop_index('ix_ledger_postings_account')
+
+    op.drop_table('ledger_postings')
+    with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_transactions_member')
+        batch_op.drop_index(batch_op.f('ix_ledger_transactions_community_id'))
+        batch_op.drop_index('ix_ledger_transactions_cause')
+
+    op.drop_table('ledger_transactions')
+    with op.batch_alter_table('ledger_accounts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_accounts_community_id'))
+
+    op.drop_table('ledger_accounts')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
