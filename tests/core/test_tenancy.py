@@ -368,6 +368,7 @@ RAW_SQL_ALLOWED = {
     "core/web/views.py": "readyz: SELECT 1",
     "core/database_guards.py": "grants and guards (DDL)",
     "core/database.py": "SQLite pragmas and BEGIN IMMEDIATE",
+    "core/ledger/guards.py": "append-only triggers and revokes on the ledger tables (DDL)",
 }
 RAW_SQL_CALLS = {"text", "exec_driver_sql"}
 
