@@ -8,6 +8,7 @@ from core.api.framework import (
     api_blueprint,
     authenticated_user,
     community_api_blueprint,
+    idempotent,
     not_found,
     require_role,
 )
@@ -63,9 +64,9 @@ class MemberOut(Schema):
     id = fields.UUID()
     name = fields.String()
     number = fields.Integer()
-    role = fields.Function(lambda m: m.role.value)
-    account_kind = fields.Function(lambda m: m.account_kind.value)
-    balance = fields.Function(lambda m: member_balance(m))
+    role = fields.Enum(Role, by_value=True)
+    account_kind = fields.Enum(AccountKind, by_value=True)
+    balance = fields.Function(lambda m: member_balance(m), metadata={"type": "integer"})
 
 
 def member_balance(member) -> int:
@@ -77,6 +78,7 @@ def member_balance(member) -> int:
 
 @members.route("")
 class Members(MethodView):
+    @idempotent
     @members.arguments(MemberIn)
     @members.response(201, MemberOut)
     def post(self, body):
