@@ -55,7 +55,8 @@ class MemberIn(Schema):
     login = fields.String(required=True, validate=validate.Regexp(LOGIN_PATTERN))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9]{6,20}$"))
+    # at most 20 characters with the "+": the column is String(20)
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9]{6,19}$"))
     role = fields.String(load_default="resident", validate=validate.OneOf([r.value for r in Role]))
     account_kind = fields.String(load_default="blue", validate=validate.OneOf([k.value for k in AccountKind]))
 

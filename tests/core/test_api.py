@@ -398,3 +398,42 @@ def test_failures_are_not_remembered(api, world):
 def test_tokens_need_no_bearer(api):
     response = api.post("/api/v1/tokens", json={"login": "c1_admin", "password": PASSWORD})
     assert response.status_code == 201
+
+
+# --- NUL characters (PostgreSQL cannot store them: they must never reach the database) -----
+
+
+def test_nul_in_a_json_field_is_a_422_naming_it(api, world, counts):
+    before = counts()
+    body = assert_problem(api.as_("c1_admin").post(members_url(world), json=new_member(name="a\x00b")), 422)
+    assert set(body["errors"]) == {"name"}
+    body = assert_problem(api.as_("d1_admin").post(
+        f"/api/v1/districts/{world.slugs['d1']}/communities",
+        json=community_body(admin={"login": "x\x00", "password": "password-1", "name": "N"})), 422)
+    assert set(body["errors"]) == {"admin"} and set(body["errors"]["admin"]) == {"login"}
+    body = assert_problem(api.post("/api/v1/tokens", json={"login": "\x00", "password": "p"}), 422)
+    assert set(body["errors"]) == {"login"}
+    assert counts() == before
+
+
+def test_nul_in_the_path_or_query(api, world):
+    client = api.as_("c1_admin")
+    assert_problem(client.get(f"/api/v1/c/comm%00/members/{world.member_id('c1_red')}"), 404)
+    assert_problem(client.get(f"/api/v1/c/{world.slugs['c1']}/members/%00"), 404)
+    body = assert_problem(client.get(
+        f"/api/v1/c/{world.slugs['c1']}/members/{world.member_id('c1_red')}?x=%00"), 422)
+    assert set(body["errors"]) == {"x"}
+
+
+def test_nul_in_an_idempotency_key(api, world, counts):
+    before = counts()
+    body = assert_problem(api.as_("c1_admin").post(
+        members_url(world), json=new_member(), headers={"Idempotency-Key": "k\x01"}), 422)
+    assert set(body["errors"]) == {"Idempotency-Key"}
+    assert counts() == before
+
+
+def test_nul_in_a_form_is_a_400(web, world):
+    response = web.post_form("/login", {"login": "c1_red\x00", "password": PASSWORD})
+    assert response.status_code == 400
+    assert web.get("/c/comm%00/").status_code == 404
