@@ -57,6 +57,7 @@ def app():
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "EXTRA_CAPABILITIES": ["tests.failing_routes"],  # pages that fail on purpose
         **_database_config(tmp_dir),
     }
     app = create_app(config)

@@ -33,7 +33,7 @@ EXCLUDED = {
     "static": "serves the app's own files: no tenant data",
     "api-docs.openapi_json": "the public description of the API: no tenant data",
 }
-TEST_ONLY_PREFIX = "_test"  # routes the test app adds on purpose (tests/test_routes.py)
+TEST_ONLY_PREFIX = "_test"  # routes that fail on purpose (tests/failing_routes.py)
 
 # Which attackers try a realm, and whose identifiers they send.
 REALMS = {
