@@ -21,7 +21,13 @@ from core.db import tenant_tables
 from core.extensions import db
 from core.identity.actions import do_add_member, do_create_user
 from core.identity.models import Member, Role, User
-from core.tenancy.context import TenantScope, all_communities, current_scope, use_community
+from core.tenancy.context import (
+    TenantScope,
+    all_communities,
+    current_scope,
+    use_community,
+    use_merchant,
+)
 from core.tenancy.rls import apply_scope, install_policies, policy_statements
 from core.tenancy.scoping import CrossTenantAccess
 from core.transactions import atomic
@@ -76,6 +82,14 @@ def test_no_scope_sees_nothing_and_all_communities_sees_everything(ctx, world):
     with all_communities():
         seen = {m.community_id for m in member_rows()}
     assert {world.ids["c1"], world.ids["c2"], world.ids["c3"]} <= seen
+
+
+def test_a_merchant_scope_sees_no_community_rows(ctx, world):
+    """A merchant reads only tenant rows marked MerchantVisible that name it; members are not."""
+    with use_merchant(world.ids["m1"]):
+        assert member_rows() == []
+        raw = db.session.scalar(text("SELECT count(*) FROM members"))
+    assert raw == (0 if backend() == "postgresql" else count_all_members())
 
 
 def test_scoping_reaches_aliases_and_joins(ctx, world):
