@@ -16,7 +16,10 @@ CAPABILITIES = [
     "core.ledger.setup",
     "core.districts.setup",
     "core.web.setup",
+    "core.notifications.setup",
     "merchants.partners.setup",
+    "tenants.cards.setup",
+    "tenants.shop.setup",
 ]
 
 

@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from core.api.messages import translate_errors
+
 PROBLEM_TYPE = "https://linli.example/problems/"
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -106,7 +108,7 @@ def from_http_exception(error: HTTPException) -> Response:
         # flask-smorest drops werkzeug's Allow header: put it back (RFC 9110 requires it)
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if status == 422 and errors:
-        errors = _flatten_locations(errors)
+        errors = translate_errors(_flatten_locations(errors))
     code = DEFAULT_CODES.get(status, "error")
     detail = None
     # a body that is not JSON at all (werkzeug's own 400, or webargs' {"json": [...]}): say so
