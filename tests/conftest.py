@@ -90,6 +90,15 @@ def world(app) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _celery_of_the_test_app(app):
+    """Shared tasks run on the current Celery app; a test that builds another Flask app (the
+    migrations test) would otherwise leave its Celery, and its database, current."""
+    celery = app.extensions["celery"]
+    celery.set_current()
+    celery.set_default()
+
+
+@pytest.fixture(autouse=True)
 def _reset_throttles(app):
     from core.extensions import limiter
 

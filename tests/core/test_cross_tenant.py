@@ -2,9 +2,8 @@
 thing did not exist (ARCHITECTURE.md: "each route gets a cross-tenant check").
 
 The harness walks ``app.url_map``: new routes are covered without anyone writing a test, and a
-route with a path argument the harness cannot fill fails here until ``ARGUMENTS`` (or
-``world.extra["cross_tenant"]``, for a capability's own objects) says what the other
-tenant's value is.
+route with a path argument the harness cannot fill fails here until tests/tenant_objects.py
+(or ``world.extra["cross_tenant"]``) says what the other tenant's value is.
 
 For each rule and each method it allows, the attacker (a tenant's own staff, and a district
 admin next door) sends the other tenant's identifiers: the answer must be 404 or 403 (a
@@ -26,6 +25,7 @@ from core.tenancy.context import all_communities
 from core.tenancy.models import Community, District
 from merchants.partners.models import Merchant, MerchantUser
 from tests.helpers import csrf_token
+from tests.tenant_objects import community_objects
 from tests.world import PASSWORD
 
 # Rules no tenant can reach into, and why.
@@ -41,21 +41,19 @@ REALMS = {
     "district": {"attackers": ["d1_admin", "c1_admin"], "victim": "d2", "own": "d1"},
     "merchant": {"attackers": ["m1_owner", "m1_staff"], "victim": "m2", "own": "m1"},
 }
-# Path argument -> (realm, how to get the victim's value from the world).
-ARGUMENTS = {
-    "community": ("community", lambda w, victim: w.slugs[victim]),
-    "district": ("district", lambda w, victim: w.slugs[victim]),
-    "merchant": ("merchant", lambda w, victim: w.slugs[victim]),
-    "member_id": ("community", lambda w, victim: str(w.member_id(f"{victim}_red"))),
-}
+# Path arguments naming a tenant: the victim's slug.
 REALM_ARGUMENTS = {"community", "district", "merchant"}
 NO_BODY_METHODS = {"GET", "DELETE"}
 
 
-def argument_table(world) -> dict:
-    """ARGUMENTS plus what capabilities add in their world steps:
-    ``world.extra["cross_tenant"][name] = (realm, value_of_the_victims_object)``."""
-    table = {name: (realm, fn(world, REALMS[realm]["victim"])) for name, (realm, fn) in ARGUMENTS.items()}
+def argument_table(app, world) -> dict:
+    """``{path argument: (realm, the victim's value)}``: slugs, then one real object of each
+    kind in the victim community (tests/tenant_objects.py), then what capabilities add in their
+    world steps: ``world.extra["cross_tenant"][name] = (realm, value)``."""
+    table = {name: (name, world.slugs[REALMS[name]["victim"]]) for name in REALM_ARGUMENTS}
+    victim = REALMS["community"]["victim"]
+    for name, value in community_objects(app, world, victim).items():
+        table[name] = ("community", value)
     for name, (realm, value) in world.extra.get("cross_tenant", {}).items():
         table[name] = (realm, str(value))
     return table
@@ -115,7 +113,7 @@ class Requester:
 
     def __init__(self, app, world):
         self.app, self.world = app, world
-        self.clients = {}
+        self.clients, self.tokens = {}, {}
 
     def web(self, who):
         if who not in self.clients:
@@ -139,8 +137,14 @@ class Requester:
         client = self.web(probe.who)
         if probe.method in NO_BODY_METHODS:
             return client.open(probe.url, method=probe.method)
-        page = client.get("/login" if probe.who == "anonymous" else "/me").get_data(as_text=True)
-        return client.open(probe.url, method=probe.method, data={"csrf_token": csrf_token(page)})
+        return client.open(probe.url, method=probe.method, data={"csrf_token": self.token(probe.who)})
+
+    def token(self, who):
+        """The session's CSRF token (one per session: fetched once)."""
+        if who not in self.tokens:
+            page = self.web(who).get("/login" if who == "anonymous" else "/me")
+            self.tokens[who] = csrf_token(page.get_data(as_text=True))
+        return self.tokens[who]
 
 
 def probes_for(rule, table, world):
@@ -196,7 +200,7 @@ def _leaks(body: str, url: str, secrets: set) -> list:
 
 
 def test_every_rule_refuses_the_other_tenant(app, rollback, world):
-    table = argument_table(world)
+    table = argument_table(app, world)
     secrets = secrets_of(app, world)
     all_secrets = set().union(*secrets.values())
     requester = Requester(app, world)
@@ -219,9 +223,10 @@ def test_every_rule_refuses_the_other_tenant(app, rollback, world):
                 failures.append(f"{probe}: body names the other tenant: {leaked}")
             if probe.url.endswith("/logout"):
                 requester.clients.pop(probe.who, None)  # signed out: sign in again next time
+                requester.tokens.pop(probe.who, None)
     assert not unknown, (
-        "routes with path arguments the cross-tenant harness cannot fill; add the victim's "
-        f"value to ARGUMENTS or world.extra['cross_tenant']: {unknown}"
+        "routes with path arguments the cross-tenant harness cannot fill; add the kind of "
+        f"object to tests/tenant_objects.py (or world.extra['cross_tenant']): {unknown}"
     )
     assert not failures, "\n".join(failures)
     # the walk really covered the tenant routes (a guard against a silently empty harness)
@@ -230,12 +235,12 @@ def test_every_rule_refuses_the_other_tenant(app, rollback, world):
     assert len(probed) == len(rules)
 
 
-def test_the_harness_fails_on_an_unknown_argument(app, world):
+def test_the_harness_fails_on_an_unknown_argument(app, rollback, world):
     from werkzeug.routing import Map, Rule
 
     rule = Rule("/c/<community>/widgets/<widget_id>", endpoint="widgets.detail", methods=["GET"])
     Map([rule])
-    table = argument_table(world)
+    table = argument_table(app, world)
     try:
         probes_for(rule, table, world)
     except LookupError as exc:
@@ -260,10 +265,10 @@ def test_the_harness_sees_a_leak_and_a_wrong_status(app, world):
     assert not _status_ok(Fake(302, "/elsewhere"), {401, "login"})
 
 
-def test_own_tenant_with_other_ids_is_probed(app, world):
+def test_own_tenant_with_other_ids_is_probed(app, rollback, world):
     rule = next(r for r in app.url_map.iter_rules()
                 if r.rule == "/api/v1/c/<community>/members/<member_id>")
-    probes = probes_for(rule, argument_table(world), world)
+    probes = probes_for(rule, argument_table(app, world), world)
     own = [p for p, _ in probes if p.variant == "own-tenant"]
     assert own and all(f"/c/{world.slugs['c1']}/" in p.url for p in own)
     assert all(str(world.member_id("c2_red")) in p.url for p in own)

@@ -14,12 +14,13 @@ from core.types import utcnow
 from tests.helpers import WebClient
 from tests.world import PASSWORD
 
+EN = {"Accept-Language": "en"}
 ERROR_SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
 
 
-def login_attempt(web, login, password, address="127.0.0.1", **data):
+def login_attempt(web, login, password, address="127.0.0.1", headers=None, **data):
     return web.post_form("/login", {"login": login, "password": password, **data},
-                         environ_base={"REMOTE_ADDR": address})
+                         environ_base={"REMOTE_ADDR": address}, headers=headers or {})
 
 
 def is_signed_in(client) -> bool:
@@ -65,7 +66,7 @@ def test_failed_logins_are_throttled_per_login(web):
         response = login_attempt(web, "c1_red", "wrong", address=f"10.0.0.{n + 1}")
         assert response.status_code == 401, n
     # the 11th try, from yet another address, even with the right password
-    response = login_attempt(web, "c1_red", PASSWORD, address="10.0.0.99")
+    response = login_attempt(web, "c1_red", PASSWORD, address="10.0.0.99", headers=EN)
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_data(as_text=True)
     assert not is_signed_in(web)
@@ -163,7 +164,9 @@ def test_password_change_ends_other_sessions_and_tokens(app, rollback, world):
 
 def test_password_change_with_the_wrong_current_password(web, app, world):
     web.login("c1_blue")
-    response = change_password(web, "not-it", "a-new-password")
+    response = web.post_form("/account/password", {
+        "current_password": "not-it", "new_password": "a-new-password", "confirm": "a-new-password",
+    }, headers=EN)
     assert response.status_code == 422
     assert "The current password is not right." in response.get_data(as_text=True)
     assert is_signed_in(web)

@@ -24,6 +24,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.tenant_objects import community_objects
+
 # Examples per operation, shared out between the three ways (about half to the happy paths).
 MAX_EXAMPLES = int(os.environ.get("LINLI_SCHEMATHESIS_EXAMPLES", "25"))
 ACTOR = "c1_admin"
@@ -31,9 +33,10 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
           status_code_conformance]
 
 
-def real_path_values(world) -> dict:
+def real_path_values(app, world) -> dict:
+    """Slugs of the actor's places and one real object of each kind in its community."""
     return {"community": world.slugs["c1"], "district": world.slugs["d1"],
-            "member_id": str(world.member_id("c1_red"))}
+            "merchant": world.slugs["m1"], **community_objects(app, world, "c1")}
 
 
 def fuzz(strategy, headers, examples: int) -> None:
@@ -49,14 +52,14 @@ def fuzz(strategy, headers, examples: int) -> None:
 def test_every_api_operation(app, rollback, world):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {world.tokens[ACTOR]}"}
-    real = real_path_values(world)
+    real = real_path_values(app, world)
     failures, labels = [], []
     for result in schema.get_all_operations():
         operation = result.ok()
         labels.append(operation.label)
         names = [p.name for p in operation.path_parameters]
         unknown = [n for n in names if n not in real]
-        assert not unknown, f"{operation.label}: add real values for {unknown} to real_path_values"
+        assert not unknown, f"{operation.label}: add the kind of object for {unknown} to tests/tenant_objects.py"
         fixed = {n: real[n] for n in names}
         ways = {
             "real objects": (operation.as_strategy(path_parameters=fixed), MAX_EXAMPLES // 2),
