@@ -1,35 +1,22 @@
 """The first browser test: a resident signs in on a phone, switches language, signs out; a
 district officer opens the district page on a desktop.
 
-The app runs in a real server thread against the test database. The ``rollback`` fixture
-cannot be shared across threads, so these tests use the committed world and create nothing
+The app runs in a real server thread against the test database (``live_server``,
+tests/e2e/conftest.py). The ``rollback`` fixture cannot be shared across threads, so these
+tests use the committed world and create nothing
 (switching the language does write the choice on the user: the flow switches back).
 Screenshots go to test-artifacts/screenshots/.
 """
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from tests.e2e.browser import MOBILE_VIEWPORT, launch_browser, screenshot_path
 from tests.world import PASSWORD
 
 DESKTOP_VIEWPORT = {"width": 1366, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def live_server(app, world):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
