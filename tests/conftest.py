@@ -23,6 +23,12 @@ from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
 
+# Capabilities' parts of the world: modules that register with ``world_step`` on import,
+# imported before the world is built so it is the same whichever tests are collected.
+# Each capability's part of the test world; imported before the world is built, so the world
+# is the same whichever tests a run selects.
+WORLD_STEP_MODULES = ["tests.tenants.rules.world", "tests.tenants.shop.world"]
+
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 
 
@@ -57,6 +63,7 @@ def app():
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "UPLOAD_FOLDER": f"{tmp_dir}/uploads",
         "EXTRA_CAPABILITIES": ["tests.failing_routes"],  # pages that fail on purpose
         **_database_config(tmp_dir),
     }
@@ -85,24 +92,23 @@ def _create_schema(app) -> None:
 
 @pytest.fixture(scope="session")
 def world(app) -> World:
+    import importlib
+
+    for name in WORLD_STEP_MODULES:
+        importlib.import_module(name)
     with app.app_context():
         return build_world()
 
 
 @pytest.fixture(autouse=True)
-def _celery_of_the_test_app(app):
-    """Shared tasks run on the current Celery app; a test that builds another Flask app (the
-    migrations test) would otherwise leave its Celery, and its database, current."""
-    celery = app.extensions["celery"]
-    celery.set_current()
-    celery.set_default()
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttles(app):
+def _per_test_state(app):
+    """Fresh throttles; and the session app's Celery as the default (a test that builds
+    another app, e.g. to check migrations, makes that app's Celery the current one)."""
     from core.extensions import limiter
 
     limiter.reset()
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     yield
 
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-import tests.tenants.shop.world  # noqa: F401  (the shop's world step)
 from tenants.cards.actions import do_replace_card
 from tenants.cards.codes import display_code, parse_code
 from tenants.cards.queries import current_code, member_for_code

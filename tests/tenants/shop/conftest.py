@@ -3,7 +3,6 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
-import tests.tenants.shop.world  # noqa: F401  (registers the shop's world step)
 from core.extensions import db
 from core.identity.models import Member
 from core.ledger import actions as ledger
