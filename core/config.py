@@ -56,10 +56,6 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS", "720")),
-        # How many reverse proxies (nginx...) stand in front of the app and set X-Forwarded-*.
-        # 0 on a laptop; behind nginx 1, or every request seems to come from the proxy and the
-        # per-address login throttle would lock everyone out at once.
-        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "PAYMENTS_PROVIDER": "stripe" if os.environ.get("STRIPE_SECRET_KEY") else "offline",
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),

@@ -1,9 +1,13 @@
-"""One real object of each kind a URL names, made in a community inside the test's rolled-back
-transaction. The cross-tenant harness (tests/core/test_cross_tenant.py) sends another
-community's; Schemathesis (tests/core/test_schemathesis.py) aims at the actor's own.
+"""One real object of each kind a URL names, in a community. The cross-tenant harness
+(tests/core/test_cross_tenant.py) sends another community's; Schemathesis
+(tests/core/test_schemathesis.py) aims at the actor's own.
 
-A route with a new kind of path argument fails both until its kind is added here: that is
-the point (each route gets a cross-tenant check without anyone remembering to write one).
+Two sources: what a capability's world step leaves in ``world.extra["url_args"][<community>]``
+(``{argument: id}``, committed with the world: rules' ``rule_id``, ``claim_id``), and objects
+made here inside the test's rolled-back transaction (the shop's orders and windows, which the
+world does not hold). A route with a new kind of path argument fails both tests until its
+kind is in one of them: that is the point (each route gets a cross-tenant check without
+anyone remembering to write one).
 """
 
 from datetime import time
@@ -31,7 +35,8 @@ def community_objects(app, world, name: str) -> dict[str, str]:
         order = shop.do_place_order(community, item, red, 1, actor=red.user)
         window = shop.do_add_weekly_window(community, weekday=6, opens=time(8), closes=time(9),
                                            actor=admin)
-        found = {"member_id": red.id, "item_id": item.id, "order_id": order.id,
+        found = {**world.extra.get("url_args", {}).get(name, {}),
+                 "member_id": red.id, "item_id": item.id, "order_id": order.id,
                  "window_id": window.id}
         db.session.remove()
     return {key: str(value) for key, value in found.items()}

@@ -19,14 +19,5 @@ def add_security_headers(response):
     return response
 
 
-def trust_proxies(app, count: int) -> None:
-    """Take the client's address and scheme from the ``count`` proxies in front of the app."""
-    if count > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-
-
 def init_app(app):
     app.after_request(add_security_headers)
-    trust_proxies(app, int(app.config.get("TRUSTED_PROXIES", 0)))

@@ -3,7 +3,7 @@ thing did not exist (ARCHITECTURE.md: "each route gets a cross-tenant check").
 
 The harness walks ``app.url_map``: new routes are covered without anyone writing a test, and a
 route with a path argument the harness cannot fill fails here until tests/tenant_objects.py
-(or ``world.extra["cross_tenant"]``) says what the other tenant's value is.
+(or a world step, in ``world.extra["url_args"]``) says what the other tenant's value is.
 
 For each rule and each method it allows, the attacker (a tenant's own staff, and a district
 admin next door) sends the other tenant's identifiers: the answer must be 404 or 403 (a
@@ -47,15 +47,12 @@ NO_BODY_METHODS = {"GET", "DELETE"}
 
 
 def argument_table(app, world) -> dict:
-    """``{path argument: (realm, the victim's value)}``: slugs, then one real object of each
-    kind in the victim community (tests/tenant_objects.py), then what capabilities add in their
-    world steps: ``world.extra["cross_tenant"][name] = (realm, value)``."""
+    """``{path argument: (realm, the victim's value)}``: the victims' slugs, and one real
+    object of each kind in the victim community (tests/tenant_objects.py)."""
     table = {name: (name, world.slugs[REALMS[name]["victim"]]) for name in REALM_ARGUMENTS}
     victim = REALMS["community"]["victim"]
     for name, value in community_objects(app, world, victim).items():
         table[name] = ("community", value)
-    for name, (realm, value) in world.extra.get("cross_tenant", {}).items():
-        table[name] = (realm, str(value))
     return table
 
 
@@ -226,7 +223,7 @@ def test_every_rule_refuses_the_other_tenant(app, rollback, world):
                 requester.tokens.pop(probe.who, None)
     assert not unknown, (
         "routes with path arguments the cross-tenant harness cannot fill; add the kind of "
-        f"object to tests/tenant_objects.py (or world.extra['cross_tenant']): {unknown}"
+        f"object to tests/tenant_objects.py (or world.extra['url_args']): {unknown}"
     )
     assert not failures, "\n".join(failures)
     # the walk really covered the tenant routes (a guard against a silently empty harness)
