@@ -139,7 +139,7 @@ def idempotent(view):
                            errors={"Idempotency-Key": [_("Longer than 200 characters.")]})
         if not key.isprintable():  # control characters (NUL cannot even be stored)
             raise ApiError(422, "invalid", _("Some fields are not valid."),
-                           errors={"Idempotency-Key": [_("Use printable characters only.")]})
+                           errors={"Idempotency-Key": [_("Invalid value.")]})
         fingerprint = hashlib.sha256(request.get_data() or b"").hexdigest()
         scope = f"{request.method} {request.path}"
         stored = lookup(authenticated_user().id, key, scope)
