@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 129f2d5d0859
+Revision ID: 4b55d48600a9
 Revises: 
-Create Date: 2026-11-21 23:53:10.403395
+Create Date: 2026-11-22 00:03:13.287835
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '129f2d5d0859'
+revision = '4b55d48600a9'
 down_revision = None
 branch_labels = None
 depends_on = None
