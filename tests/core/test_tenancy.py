@@ -383,6 +383,7 @@ RAW_SQL_ALLOWED = {
     "core/database_guards.py": "grants and guards (DDL)",
     "core/database.py": "SQLite pragmas and BEGIN IMMEDIATE",
     "core/ledger/guards.py": "append-only triggers and revokes on the ledger tables (DDL)",
+    "core/ledger/actions.py": "the PostgreSQL write hot path: one statement, community_id explicit, RLS checks it",
 }
 RAW_SQL_CALLS = {"text", "exec_driver_sql"}
 
