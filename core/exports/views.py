@@ -15,7 +15,7 @@ from core.exports.registry import export_kind
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
-@bp.post("/")
+@bp.post("/start")
 @login_required
 def start():
     kind = export_kind(request.form.get("kind"))

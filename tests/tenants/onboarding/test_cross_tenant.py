@@ -5,7 +5,7 @@ names nothing of the other tenant.
 
 The walk covers every URL rule of these blueprints, so a new route is tested without anyone
 writing a test; a path argument nobody said how to fill fails here. Victim values come from
-``world.extra["cross_tenant"]`` (tests/tenants/onboarding/world.py).
+``world.extra["url_args"]["c2"]`` (tests/tenants/onboarding/world.py).
 """
 
 import pytest
@@ -52,10 +52,10 @@ def c2_rows(app, world):
 def victim_values(world, names, extra):
     table = {"community": ("community", world.slugs["c2"]), "district": ("district", world.slugs["d2"]),
              **extra}
-    for name, (realm, value) in world.extra["cross_tenant"].items():
-        table[name] = (realm, str(value))
+    for name, value in world.extra["url_args"]["c2"].items():
+        table.setdefault(name, ("district" if name.endswith("template_id") else "community", str(value)))
     missing = [n for n in names if n not in table]
-    assert not missing, f"no victim value for {missing}: add it to world.extra['cross_tenant']"
+    assert not missing, f"no victim value for {missing}: add it to world.extra['url_args']"
     return {n: table[n] for n in names}
 
 

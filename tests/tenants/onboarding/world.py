@@ -9,8 +9,9 @@ its own, rolled back; the harness's ``rule_template_id`` needs the same).
 It depends on no other world step (a test module importing ``resident_file`` registers it
 early); the shop's items and the rules' rules of c2 are found in the database by the tests.
 
-``world.extra["cross_tenant"]`` names the victim's value for each URL argument of these
-pages (the cross-tenant harness reads it; so does tests/tenants/onboarding/test_cross_tenant).
+``world.extra["url_args"]["c2"]`` names the victim's value for each URL argument of these
+pages (tests/core/test_cross_tenant.py reads it through tests/tenant_objects.py; so does
+tests/tenants/onboarding/test_cross_tenant.py).
 """
 
 import io
@@ -63,13 +64,14 @@ def district_pages_world(w) -> None:
     job = do_start_export(c2_admin, export_kind("community_members"), {"community": c2.slug})
     w.ids["job:c2"] = job.id
     w.ids["shop_template:d2"] = template.id
-    # ids as kept in w.ids (tenant rows are not readable again outside their community)
-    w.extra.setdefault("cross_tenant", {}).update({
-        "shop_template_id": ("district", w.ids["shop_template:d2"]),
-        "batch_id": ("community", w.ids["batch:c2"]),
-        "row_id": ("community", w.ids["row:c2"]),
-        "invitation_id": ("community", w.ids["invitation:c2"]),
-        "token": ("community", token),
-        "job_id": ("community", w.ids["job:c2"]),
-        "step": ("community", "shop"),
+    # ids as kept in w.ids (tenant rows are not readable again outside their community); the
+    # cross-tenant harness (tests/core/test_cross_tenant.py) sends c2's to c1's people
+    w.extra.setdefault("url_args", {}).setdefault("c2", {}).update({
+        "shop_template_id": w.ids["shop_template:d2"],
+        "batch_id": w.ids["batch:c2"],
+        "row_id": w.ids["row:c2"],
+        "invitation_id": w.ids["invitation:c2"],
+        "token": token,
+        "job_id": w.ids["job:c2"],
+        "step": "shop",
     })

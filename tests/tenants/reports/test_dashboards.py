@@ -170,7 +170,7 @@ def test_a_community_dashboard_is_for_its_admins(app, web, world):
 
 def test_a_long_export_runs_in_the_background_with_progress(web, world):
     web.login("d1_admin")
-    response = web.post_form("/exports/", {"kind": "district_members", "district": world.slugs["d1"]},
+    response = web.post_form("/exports/start", {"kind": "district_members", "district": world.slugs["d1"]},
                              page=f"/d/{world.slugs['d1']}/dashboard")
     assert response.status_code == 303
     job_url = response.headers["Location"]
@@ -189,10 +189,10 @@ def test_a_long_export_runs_in_the_background_with_progress(web, world):
 
 def test_an_export_of_another_district_is_refused(web, world):
     web.login("d1_admin")
-    response = web.post_form("/exports/", {"kind": "district_members", "district": world.slugs["d2"]},
+    response = web.post_form("/exports/start", {"kind": "district_members", "district": world.slugs["d2"]},
                              page=f"/d/{world.slugs['d1']}/dashboard")
     assert response.status_code == 404
-    response = web.post_form("/exports/", {"kind": "no_such_kind"}, page=f"/d/{world.slugs['d1']}/dashboard")
+    response = web.post_form("/exports/start", {"kind": "no_such_kind"}, page=f"/d/{world.slugs['d1']}/dashboard")
     assert response.status_code == 404
 
 
