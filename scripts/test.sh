@@ -16,6 +16,8 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p test-artifacts
+# The suite runs against compiled catalogues, as the app does (make test compiles them too)
+$BIN/pybabel compile -f -d translations >/dev/null
 if [ "$only" = all ] || [ "$only" = sqlite ]; then
   echo "== tests on SQLite"
   LINLI_TEST_DATABASE=sqlite $BIN/python -m pytest "$@"

@@ -14,10 +14,15 @@ def csrf_token(html: str) -> str:
 
 
 class WebClient:
-    def __init__(self, app, world):
+    """Pages as a browser shows them; ``language`` sets its Accept-Language (none: the
+    product's default, Chinese)."""
+
+    def __init__(self, app, world, language=None):
         self.app = app
         self.world = world
         self.client = app.test_client()
+        if language:
+            self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
 
     def get(self, url, **kwargs):
         return self.client.get(url, **kwargs)

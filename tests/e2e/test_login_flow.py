@@ -50,7 +50,7 @@ def assert_fits_a_phone(page, width=MOBILE_VIEWPORT["width"]):
         assert primary.nth(i).bounding_box()["height"] >= 60
 
 
-def test_resident_signs_in_switches_language_and_signs_out(live_server, chromium, world):
+def test_resident_signs_in_switches_language_and_signs_out(live_server, chromium, world, app):
     context = chromium.new_context(viewport=MOBILE_VIEWPORT, locale="zh-CN")
     page = context.new_page()
     try:
@@ -105,6 +105,18 @@ def test_resident_signs_in_switches_language_and_signs_out(live_server, chromium
         assert page.url.startswith(f"{live_server}/login")
     finally:
         context.close()
+        _forget_language_choice(app, "c1_red")
+
+
+def _forget_language_choice(app, login):
+    """The switch saved a language on the (committed) world user: clear it, so other tests
+    meet c1_red as the world made her (no saved language)."""
+    from core.extensions import db
+    from core.identity.actions import find_user_by_login
+
+    with app.app_context():
+        find_user_by_login(login).locale = None
+        db.session.commit()
 
 
 def test_wrong_password_is_explained_in_words(live_server, chromium):

@@ -44,3 +44,11 @@ def balance_of(app, world, name):
     with app.app_context(), use_community(world.ids[community]):
         member = db.session.scalar(select(Member).where(Member.id == world.member_id(name)))
         return balance(member)
+
+
+@pytest.fixture
+def web(app, rollback, world):
+    """These tests read the pages' wording in English (Chinese is asserted elsewhere)."""
+    from tests.helpers import WebClient
+
+    return WebClient(app, world, language="en")

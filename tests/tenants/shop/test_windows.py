@@ -115,7 +115,7 @@ def test_reminder_before_a_window_closes_once_per_member(c1, world, app):
     assert [n.kind for n in inbox(red)] == ["shop.window_closing"]
     assert inbox(blue) == []
     with app.test_request_context():
-        assert "closes" in text_of(inbox(red)[0])
+        assert "关闭" in text_of(inbox(red)[0])  # worded in the reader's language: Chinese by default
 
 
 def test_shop_status_says_when_it_next_opens(c1, world):
