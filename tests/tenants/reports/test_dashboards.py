@@ -213,7 +213,6 @@ def members_of_d1(app, world) -> int:
     from sqlalchemy import func
 
     from core.tenancy.context import all_communities
-
     from core.tenancy.models import Community
 
     with app.app_context(), all_communities():
