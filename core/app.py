@@ -17,6 +17,7 @@ CAPABILITIES = [
     "core.districts.setup",
     "core.web.setup",
     "merchants.partners.setup",
+    "tenants.grid.setup",
 ]
 
 
