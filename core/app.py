@@ -14,6 +14,7 @@ from core.config import ROOT
 CAPABILITIES = [
     "core.identity.setup",
     "core.ledger.setup",
+    "core.notifications.setup",
     "core.districts.setup",
     "core.web.setup",
     "merchants.partners.setup",
