@@ -321,3 +321,177 @@ def balance_of_account(account: LedgerAccount) -> int:
         )
     )
     return int(total or 0)
+
+
+# --- batch awards (closing an activity pays thousands at once) ---------------------------------
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """Just an account id, for ``_fingerprint`` (which reads only ``.id``)."""
+
+    id: uuid.UUID
+
+
+def _chunked(items, size=5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _ensure_wallets(community_id, member_ids) -> dict[uuid.UUID, uuid.UUID]:
+    """member id -> wallet account id, opening the missing wallets in one INSERT each chunk
+    (a wallet opened concurrently is taken as it is: ON CONFLICT DO NOTHING)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    keys = {f"wallet:{m}": m for m in member_ids}
+
+    def known():
+        found = {}
+        for chunk in _chunked(keys):
+            found.update(db.session.execute(
+                select(LedgerAccount.key, LedgerAccount.id).where(
+                    LedgerAccount.community_id == community_id, LedgerAccount.key.in_(chunk))
+            ).all())
+        return found
+
+    found = known()
+    missing = [key for key in keys if key not in found]
+    if missing:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        now = utcnow()
+        rows = [{"id": _new_id(), "community_id": community_id, "kind": AccountKind.WALLET.value,
+                 "key": key, "member_id": keys[key], "merchant_id": None, "balance": 0,
+                 "created_at": now} for key in missing]
+        table = LedgerAccount.__table__
+        for chunk in _chunked(rows, 2000):
+            statement = dialect.insert(table).on_conflict_do_nothing(
+                index_elements=["community_id", "key"])
+            db.session.execute(statement, chunk)
+        found = known()
+    return {keys[key]: account_id for key, account_id in found.items()}
+
+
+def _lock_balances(account_ids) -> dict[uuid.UUID, int]:
+    """Lock the wallets in id order (as ``post`` does) and read their balances."""
+    balances = {}
+    for chunk in _chunked(sorted(set(account_ids))):
+        balances.update(db.session.execute(
+            select(LedgerAccount.id, LedgerAccount.balance)
+            .where(LedgerAccount.id.in_(chunk)).order_by(LedgerAccount.id).with_for_update()
+        ).all())
+    return balances
+
+
+def _write_balances(community_id, balances: dict[uuid.UUID, int]) -> None:
+    from sqlalchemy import BigInteger, Uuid, column, update, values
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunked(balances.items()):
+            new = values(column("id", Uuid), column("balance", BigInteger), name="new_balances").data(chunk)
+            db.session.execute(
+                update(LedgerAccount)
+                .where(LedgerAccount.community_id == community_id, LedgerAccount.id == new.c.id)
+                .values(balance=new.c.balance)
+                .execution_options(synchronize_session=False)
+            )
+    else:  # SQLite cannot name the columns of a VALUES list; executemany is cheap there
+        db.session.execute(
+            update(LedgerAccount.__table__)
+            .where(LedgerAccount.__table__.c.community_id == community_id,
+                   LedgerAccount.__table__.c.id == _bindparam("account_id"))
+            .values(balance=_bindparam("new_balance")),
+            [{"account_id": a, "new_balance": b} for a, b in balances.items()],
+        )
+    # wallets already loaded in this session must not keep an old cached balance
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, LedgerAccount) and obj.id in balances:
+            set_committed_value(obj, "balance", balances[obj.id])
+
+
+def _bindparam(name):
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def award_many(community, awards, *, actor=None, cause: Cause | None = None,
+               kind: str = "award") -> dict[str, uuid.UUID]:
+    """Issue many awards at once: ``awards`` is ``[(member or member id, points, reason,
+    idempotency key)]``. Returns ``{key: transaction id}`` for every key, new or not.
+
+    The same bookkeeping as one ``award`` per row (one balanced transaction each, wallet
+    legs with ``balance_after`` and expiry, the same fingerprints, so a later single
+    ``award`` with one of these keys is a retry), done set-based: bulk INSERTs of
+    transactions and postings and one UPDATE of the wallets, which are locked in id order
+    first. A key already used returns its first transaction and moves nothing; one used for
+    a different award raises ``IdempotencyKeyReused`` and nothing is written.
+    """
+    rows = [(getattr(m, "id", m), int(points), reason, key) for m, points, reason, key in awards]
+    if not rows:
+        return {}
+    if any(points <= 0 for _m, points, _r, _k in rows):
+        raise LedgerError("an award is a positive number of points")
+    keys = [key for _m, _p, _r, key in rows]
+    if any(not key for key in keys) or len(set(keys)) != len(keys):
+        raise LedgerError("every batch award needs its own idempotency key")
+    db.session.flush()
+
+    issuance = issuance_account(community.id)
+    wallet_ids = _ensure_wallets(community.id, {m for m, _p, _r, _k in rows})
+    balances = _lock_balances(wallet_ids.values())
+
+    previous = {}
+    for chunk in _chunked(keys):
+        previous.update({
+            t.idempotency_key: (t.id, t.fingerprint)
+            for t in db.session.execute(
+                select(LedgerTransaction.idempotency_key, LedgerTransaction.id,
+                       LedgerTransaction.fingerprint).where(
+                    LedgerTransaction.community_id == community.id,
+                    LedgerTransaction.idempotency_key.in_(chunk))
+            )
+        })
+
+    now = utcnow()
+    expires_at = expiry_for(community, now) if kind not in NON_EARNING_KINDS else None
+    actor_id = getattr(actor, "id", actor)
+    issuance_ref = _Ref(issuance.id)
+    result: dict[str, uuid.UUID] = {}
+    transactions, postings, changed = [], [], {}
+    for member_id, points, reason, key in rows:
+        wallet_id = wallet_ids[member_id]
+        fingerprint = _fingerprint(kind, [(issuance_ref, -points), (_Ref(wallet_id), points)], member_id, cause)
+        if key in previous:
+            first_id, first_fingerprint = previous[key]
+            if first_fingerprint != fingerprint:
+                raise IdempotencyKeyReused("this key was used for another change", key=key)
+            result[key] = first_id
+            continue
+        transaction_id = _new_id()
+        result[key] = transaction_id
+        balance = changed.get(wallet_id, balances[wallet_id]) + points
+        changed[wallet_id] = balance
+        transactions.append({
+            "id": transaction_id, "community_id": community.id, "kind": kind, "reason": reason[:200],
+            "actor_id": actor_id, "member_id": member_id,
+            "cause_type": cause.type if cause else None, "cause_id": str(cause.id) if cause else None,
+            "idempotency_key": key, "fingerprint": fingerprint, "reverses_id": None, "created_at": now,
+        })
+        postings.append({
+            "id": _new_id(), "community_id": community.id, "transaction_id": transaction_id,
+            "account_id": issuance.id, "amount": -points, "balance_after": None, "expires_at": None,
+            "created_at": now,
+        })
+        postings.append({
+            "id": _new_id(), "community_id": community.id, "transaction_id": transaction_id,
+            "account_id": wallet_id, "amount": points, "balance_after": balance,
+            "expires_at": expires_at, "created_at": now,
+        })
+    if transactions:
+        db.session.execute(LedgerTransaction.__table__.insert(), transactions)
+        db.session.execute(LedgerPosting.__table__.insert(), postings)
+        _write_balances(community.id, changed)
+    return result
