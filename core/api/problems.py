@@ -4,6 +4,8 @@ from flask import Response, json
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from core.api.messages import translate_errors
+
 PROBLEM_TYPE = "https://linli.example/problems/"
 
 
@@ -87,7 +89,7 @@ def from_http_exception(error: HTTPException) -> Response:
         # flask-smorest drops werkzeug's Allow header: put it back (RFC 9110 requires it)
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if status == 422 and errors:
-        errors = _flatten_locations(errors)
+        errors = translate_errors(_flatten_locations(errors))
     code = DEFAULT_CODES.get(status, "error")
     detail = None
     if status == 400 and data.get("messages") is None and errors is None:
