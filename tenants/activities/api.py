@@ -5,7 +5,13 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.api.framework import ApiError, community_api_blueprint, idempotent, not_found, require_role
+from core.api.framework import (
+    ApiError,
+    community_api_blueprint,
+    idempotent,
+    not_found,
+    require_role,
+)
 from core.errors import ActionError
 from core.identity.models import Role
 from core.tenancy.access import NotFound
