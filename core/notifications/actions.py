@@ -58,7 +58,7 @@ def _address(member, channel: Channel) -> str | None:
 
 def _queue(member, notification: Notification, kind: Kind) -> None:
     from core.notifications.tasks import deliver
-    from core.tasks import enqueue_after_commit
+    from core.tasks import enqueue_after_commit, for_app
 
     for channel in kind.channels:
         address = _address(member, channel)
@@ -71,7 +71,7 @@ def _queue(member, notification: Notification, kind: Kind) -> None:
         )
         db.session.add(message)
         db.session.flush()
-        enqueue_after_commit(deliver, str(member.community_id), str(message.id))
+        enqueue_after_commit(for_app(deliver), str(member.community_id), str(message.id))
 
 
 def notify(member, kind: str, *, dedupe_key: str | None = None, **params) -> Notification | None:

@@ -90,8 +90,10 @@ def sweep_outbox(limit: int = 500) -> int:
             .order_by(OutboxMessage.next_attempt_at).limit(limit)
         ).all()
         db.session.rollback()
+    from core.tasks import for_app
+
     for community_id, message_id in due:
-        deliver.delay(str(community_id), str(message_id))
+        for_app(deliver).delay(str(community_id), str(message_id))
     return len(due)
 
 

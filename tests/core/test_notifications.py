@@ -17,6 +17,7 @@ from core.notifications.actions import (
 )
 from core.notifications.delivery import MemoryBackend
 from core.notifications.models import Notification, OutboxMessage, OutboxStatus
+from core.tasks import for_app
 from core.tenancy.context import use_community
 from core.transactions import atomic
 
@@ -117,7 +118,7 @@ def test_sms_is_sent_only_after_commit_and_once(ctx, world, memory_backend):
         message = db.session.scalar(select(OutboxMessage))
         assert message.status == OutboxStatus.SENT and message.attempts == 1
         # a duplicate delivery of the task sends nothing
-        assert tasks.deliver.delay(str(world.ids["c1"]), str(message.id)).get() == "skipped"
+        assert for_app(tasks.deliver).delay(str(world.ids["c1"]), str(message.id)).get() == "skipped"
         assert len(memory_backend.sent) == 1
 
 
@@ -211,8 +212,8 @@ def test_warn_expiring_points_once_per_date(ctx, world):
         red = member(world, "c1_red")
         with atomic():
             ledger.award(community, red, 9, reason="r")
-    assert tasks.warn_expiring_points(days=40) >= 1
-    assert tasks.warn_expiring_points(days=40) == 0
+    assert for_app(tasks.warn_expiring_points)(days=40) >= 1
+    assert for_app(tasks.warn_expiring_points)(days=40) == 0
     with use_community(world.ids["c1"]):
         notices = inbox(member(world, "c1_red"))
         assert [n.params["points"] for n in notices if n.kind == "points.expiring"] == [9]
