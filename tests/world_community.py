@@ -63,3 +63,86 @@ def grid_world(world) -> None:
             actions.do_add_team_member(actor, team, _member(world, f"{c}_blue"))
             world.ids[f"grid:{c}"], world.ids[f"microgrid:{c}"] = grid.id, micro.id
             world.ids[f"building:{c}"], world.ids[f"team:{c}"] = building.id, team.id
+            # a row of this community per URL argument name, for the cross-tenant harness
+            world.extra.setdefault("url_args", {}).setdefault(c, {}).update(
+                grid_id=grid.id, building_id=building.id, team_id=team.id)
+
+
+RULES = [
+    # code, name, category, points, unit
+    ("act_hour", "Volunteer service", "activities", 10, "hour"),
+    ("repair_help", "Repair for elderly residents", "help", 5, "each"),
+    ("early_fire", "Found an early-stage fire", "safety", 10, "each"),
+]
+
+
+def world_rule(world, community_name, code):
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from tenants.rules.models import Rule
+
+    return db.session.scalar(select(Rule).where(Rule.community_id == world.ids[community_name], Rule.code == code))
+
+
+@world_step
+def activities_and_orders_world(world) -> None:
+    """Per community: the rules above (own codes, so the rules capability's world may add its
+    own in any order); a published activity tomorrow (``activity:c``, 2 h, 10 points an
+    hour, 5 places) with ``c_red`` signed up; work order categories
+    ``category:c`` (repairs, paid by repair_help, bonus 2) and ``hazard_category:c`` (fire,
+    reporter paid by early_fire); an order ``order:c`` reported by ``c_red``."""
+    from datetime import timedelta
+
+    from core.tenancy.context import use_community
+    from core.types import utcnow
+    from tenants.activities import actions as activity_actions
+    from tenants.rules.actions import do_create_rule
+    from tenants.workorders import actions as order_actions
+    from tenants.workorders.models import OrderKind
+
+    for c in ("c1", "c2"):
+        with use_community(world.ids[c]):
+            actor = world_actor(world, c)
+            for code, name, category, points, unit in RULES:
+                if world_rule(world, c, code) is None:
+                    do_create_rule(actor, code=code, name=f"{name}", category=category, points=points, unit=unit,
+                                   needs_approval=False)
+            start = (utcnow() + timedelta(days=1)).replace(microsecond=0)
+            activity = activity_actions.do_create_activity(
+                actor, rule=world_rule(world, c, "act_hour"), title=f"{c} Clean-up of the river bank",
+                description="Bring gloves.", place="North gate", starts_at=start,
+                ends_at=start + timedelta(hours=2), signup_deadline=start - timedelta(hours=1), capacity=5,
+            )
+            red = _member(world, f"{c}_red")
+            activity_actions.do_sign_up(_Self(actor, red), activity, red)
+            repairs = order_actions.do_create_category(
+                actor, name=f"{c} Repairs", kind=OrderKind.NEED, rule=world_rule(world, c, "repair_help"),
+                bonus_points=2)
+            fire = order_actions.do_create_category(
+                actor, name=f"{c} Fire and safety", kind=OrderKind.HAZARD,
+                reporter_rule=world_rule(world, c, "early_fire"))
+            order = order_actions.do_report(_Self(actor, red), reporter=red, category=repairs,
+                                            text="The stairwell light on floor 3 is broken.", place="B1 unit 2")
+            world.ids[f"activity:{c}"], world.ids[f"order:{c}"] = activity.id, order.id
+            world.ids[f"category:{c}"], world.ids[f"hazard_category:{c}"] = repairs.id, fire.id
+            world.extra.setdefault("url_args", {}).setdefault(c, {}).update(
+                activity_id=activity.id, order_id=order.id)
+
+
+class _Self(_WorldActor):
+    """A resident acting for themself (world building)."""
+
+    def __init__(self, admin_actor, member):
+        from core.identity.models import Role
+
+        self.community, self.member, self.user, self.role = admin_actor.community, member, member.user, Role.RESIDENT
+
+    def can(self, role):
+        from core.identity.models import ROLE_RANK
+
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    @property
+    def is_staff(self):
+        return False
