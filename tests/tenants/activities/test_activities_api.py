@@ -1,13 +1,14 @@
 """The activities API: create, sign up, the door, close; bad input 422 with nothing written;
 another community's activity is 404 on every route."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.tenancy.context import all_communities
+from core.tenancy.context import all_communities, use_community
 from core.types import utcnow
 from tenants.activities.models import Activity, Signup
 
@@ -89,12 +90,8 @@ def test_the_door_and_closing_over_the_api(api, world, ctx):
     aid = created["id"]
     api.as_("c1_red").post(url(world, "c1", f"/{aid}/signups"), json={})
     api.as_("c1_admin").post(url(world, "c1", f"/{aid}/signups"), json={"member": str(world.member_id("c1_blue"))})
-    with db.session.begin():
-        pass
-    from core.tenancy.context import use_community
-
     with use_community(world.ids["c1"]):
-        activity = db.session.get(Activity, {"community_id": world.ids["c1"], "id": __import__("uuid").UUID(aid)})
+        activity = db.session.get(Activity, {"community_id": world.ids["c1"], "id": uuid.UUID(aid)})
         move(activity, starts_in=-timedelta(minutes=5), hours=2)
     code = api.as_("c1_grid").get(url(world, "c1", f"/{aid}/code")).json["code"]
     assert api.as_("c1_red").get(url(world, "c1", f"/{aid}/code")).status_code == 403
