@@ -25,8 +25,10 @@ def body(**change):
     return data
 
 
-def count(model):
-    with all_communities():
+def count(app, model):
+    # Never hold an app context open around requests: the test client would reuse it, and
+    # ``g`` (the API user) with it.
+    with app.app_context(), all_communities():
         return db.session.scalar(select(func.count()).select_from(model))
 
 
@@ -64,12 +66,12 @@ def test_create_sign_up_waitlist_and_cancel(api, world):
     ({"status": "closed"}, "status"),
     ({"unexpected": 1}, "unexpected"),
 ])
-def test_bad_input_is_422_naming_the_field_and_writes_nothing(api, world, ctx, change, field):
-    before = count(Activity)
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(api, world, app, change, field):
+    before = count(app, Activity)
     response = api.as_("c1_admin").post(url(world, "c1"), json=body(**change))
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]
-    assert count(Activity) == before
+    assert count(app, Activity) == before
 
 
 def test_times_that_do_not_fit_are_422(api, world):
@@ -83,14 +85,14 @@ def test_times_that_do_not_fit_are_422(api, world):
     assert api.as_("c1_red").post(url(world, "c1"), json=body()).status_code == 403
 
 
-def test_the_door_and_closing_over_the_api(api, world, ctx):
+def test_the_door_and_closing_over_the_api(api, world, app):
     from tests.tenants.activities.helpers import move
 
     created = api.as_("c1_admin").post(url(world, "c1"), json=body(capacity=10)).json
     aid = created["id"]
     api.as_("c1_red").post(url(world, "c1", f"/{aid}/signups"), json={})
     api.as_("c1_admin").post(url(world, "c1", f"/{aid}/signups"), json={"member": str(world.member_id("c1_blue"))})
-    with use_community(world.ids["c1"]):
+    with app.app_context(), use_community(world.ids["c1"]):
         activity = db.session.get(Activity, {"community_id": world.ids["c1"], "id": uuid.UUID(aid)})
         move(activity, starts_in=-timedelta(minutes=5), hours=2)
     code = api.as_("c1_grid").get(url(world, "c1", f"/{aid}/code")).json["code"]
@@ -122,12 +124,12 @@ CROSS = [
 
 
 @pytest.mark.parametrize("method, path", CROSS)
-def test_another_communitys_activity_is_404(api, world, ctx, method, path):
-    before = count(Signup)
+def test_another_communitys_activity_is_404(api, world, app, method, path):
+    before = count(app, Signup)
     filled = f"/{world.ids['activity:c1']}" + path.format(member=world.member_id("c2_red"))
     payload = {"member": str(world.member_id("c2_red")), "code": "123456", "minutes": 5, "reason": "r"}
     json_body = None if method in ("GET", "DELETE") or path == "/close" else payload
     response = api.as_("c2_admin").request(method, url(world, "c2", filled), json=json_body)
     assert response.status_code == 404, response.json
     assert api.as_("c2_admin").request(method, url(world, "c1", filled), json=json_body).status_code == 404
-    assert count(Signup) == before
+    assert count(app, Signup) == before

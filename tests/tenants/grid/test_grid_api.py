@@ -15,12 +15,14 @@ def url(world, community, path):
     return BASE.format(slug=world.slugs[community]) + path
 
 
-def count(model):
+def count(app, model):
     from sqlalchemy import func, select
 
     from core.tenancy.context import all_communities
 
-    with all_communities():
+    # a short app context of its own: one held open around requests would be reused by the
+    # test client, and ``g`` (the API user) with it
+    with app.app_context(), all_communities():
         return db.session.scalar(select(func.count()).select_from(model))
 
 
@@ -46,7 +48,7 @@ def test_admin_builds_a_grid_with_a_micro_grid_building_staff_and_resident(api, 
     assert grid_detail.json["staff"][0]["member"] == str(world.member_id("c1_grid"))
 
 
-def test_resident_moves_when_attached_elsewhere(api, world, ctx):
+def test_resident_moves_when_attached_elsewhere(api, world, app):
     from core.tenancy.context import use_community
     from tenants.grid.queries import residence_of
 
@@ -55,7 +57,7 @@ def test_resident_moves_when_attached_elsewhere(api, world, ctx):
     moved = admin.post(url(world, "c1", f"/buildings/{other.json['id']}/residents"),
                        json={"member": str(world.member_id("c1_blue"))})
     assert moved.status_code == 201
-    with use_community(world.ids["c1"]):
+    with app.app_context(), use_community(world.ids["c1"]):
         assert str(residence_of(world.member_id("c1_blue")).building_id) == other.json["id"]
 
 
@@ -85,14 +87,14 @@ def test_team_with_standing_role_members_and_leader(api, world):
     ({"name": "ok", "parent": str(uuid.uuid4())}, "parent"),
     ({"name": "ok", "extra": 1}, "extra"),
 ])
-def test_bad_grid_input_is_422_naming_the_field_and_writes_nothing(api, world, ctx, body, field):
+def test_bad_grid_input_is_422_naming_the_field_and_writes_nothing(api, world, app, body, field):
     from tenants.grid.models import Grid
 
-    before = count(Grid)
+    before = count(app, Grid)
     response = api.as_("c1_admin").post(url(world, "c1", "/grids"), json=body)
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]
-    assert count(Grid) == before
+    assert count(app, Grid) == before
 
 
 def test_duplicate_names_and_micro_of_micro_are_refused(api, world):
@@ -158,8 +160,9 @@ def test_c1_admin_gets_404_for_c2_rows(api, world, method, path, body):
     assert response.json["code"] == "not_found"
 
 
-def test_every_change_is_audited(api, world, ctx):
+def test_every_change_is_audited(api, world, app):
     api.as_("c1_admin").post(url(world, "c1", "/grids"), json={"name": "Audited"})
-    events = db.session.query(AuditEvent).filter(AuditEvent.event == "grid.created",
-                                                 AuditEvent.community_id == world.ids["c1"]).all()
-    assert any(e.data["name"] == "Audited" for e in events)
+    with app.app_context():
+        events = db.session.query(AuditEvent).filter(AuditEvent.event == "grid.created",
+                                                     AuditEvent.community_id == world.ids["c1"]).all()
+        assert any(e.data["name"] == "Audited" for e in events)
