@@ -117,18 +117,19 @@ def test_the_door_and_closing_over_the_api(api, world, app):
 
 
 CROSS = [
-    ("GET", ""), ("GET", "/signups"), ("POST", "/signups"), ("DELETE", "/signups/{member}"),
-    ("POST", "/checkins"), ("POST", "/checkouts"), ("GET", "/code"), ("POST", "/code"),
-    ("POST", "/makeups"), ("POST", "/close"),
+    ("GET", "", None), ("GET", "/signups", None), ("POST", "/signups", {"member": "{member}"}),
+    ("DELETE", "/signups/{member}", None), ("POST", "/checkins", {"member": "{member}"}),
+    ("POST", "/checkouts", {"member": "{member}"}), ("GET", "/code", None), ("POST", "/code", {"code": "123456"}),
+    ("POST", "/makeups", {"member": "{member}", "minutes": 5, "reason": "r"}), ("POST", "/close", None),
 ]
 
 
-@pytest.mark.parametrize("method, path", CROSS)
-def test_another_communitys_activity_is_404(api, world, app, method, path):
+@pytest.mark.parametrize("method, path, payload", CROSS)
+def test_another_communitys_activity_is_404(api, world, app, method, path, payload):
     before = count(app, Signup)
-    filled = f"/{world.ids['activity:c1']}" + path.format(member=world.member_id("c2_red"))
-    payload = {"member": str(world.member_id("c2_red")), "code": "123456", "minutes": 5, "reason": "r"}
-    json_body = None if method in ("GET", "DELETE") or path == "/close" else payload
+    member = str(world.member_id("c2_red"))
+    filled = f"/{world.ids['activity:c1']}" + path.format(member=member)
+    json_body = {k: (v.format(member=member) if isinstance(v, str) else v) for k, v in payload.items()} if payload else None
     response = api.as_("c2_admin").request(method, url(world, "c2", filled), json=json_body)
     assert response.status_code == 404, response.json
     assert api.as_("c2_admin").request(method, url(world, "c1", filled), json=json_body).status_code == 404
