@@ -42,11 +42,14 @@ def _database():
     folder = tempfile.mkdtemp(prefix="linli-bench-act-")
     os.chmod(folder, 0o755)
     pg = os.path.join(folder, "pg")
-    out = subprocess.run([str(ROOT / "scripts/testdb.sh"), "start", pg], check=True, capture_output=True, text=True)
+    # stdout only: the server inherits the script's stderr, so a captured stderr never ends
+    out = subprocess.run([str(ROOT / "scripts/testdb.sh"), "start", pg], check=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
     env = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines() if line.startswith("export "))
 
     def stop():
-        subprocess.run([str(ROOT / "scripts/testdb.sh"), "stop", pg], capture_output=True)
+        subprocess.run([str(ROOT / "scripts/testdb.sh"), "stop", pg], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
 
     return env["LINLI_TEST_PG_OWNER_URL"], env["LINLI_TEST_PG_APP_URL"], stop
 
@@ -75,6 +78,7 @@ def populate(n: int):
     """A district, a community, its admin, ``n`` residents, a per-hour rule and an activity
     that ended, with every resident signed up, checked in and out (about 95% of the time)."""
     from sqlalchemy import insert
+    from tenants.rules.actions import do_create_rule
 
     from core.districts.actions import do_create_community, do_create_district
     from core.extensions import db
@@ -87,7 +91,6 @@ def populate(n: int):
     from core.types import utcnow
     from tenants.activities import actions
     from tenants.activities.models import Activity, Signup, SignupStatus
-    from tenants.rules.actions import do_create_rule
 
     os.environ.setdefault("LINLI_FAST_PASSWORD_HASH", "1")
     with atomic():
