@@ -130,8 +130,9 @@ def populate(n: int):
                        for i, m in enumerate(members)]
             for start in range(0, n, 2000):
                 db.session.execute(insert(Signup.__table__), signups[start:start + 2000])
+        ids = community.id, activity.id
         db.session.remove()
-    return community.id, activity.id
+    return ids
 
 
 def close_and_check(community_id, activity_id, n):
