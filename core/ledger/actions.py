@@ -333,88 +333,55 @@ class _Ref:
     id: uuid.UUID
 
 
-def _chunked(items, size=5000):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _ensure_wallets(community_id, member_ids) -> dict[uuid.UUID, uuid.UUID]:
-    """member id -> wallet account id, opening the missing wallets in one INSERT each chunk
-    (a wallet opened concurrently is taken as it is: ON CONFLICT DO NOTHING)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    """member id -> wallet account id, opening the missing wallets with one INSERT (a wallet
+    opened concurrently is taken as it is: ON CONFLICT DO NOTHING)."""
+    from core.bulk import insert_rows, matching
 
     keys = {f"wallet:{m}": m for m in member_ids}
 
     def known():
-        found = {}
-        for chunk in _chunked(keys):
-            found.update(db.session.execute(
-                select(LedgerAccount.key, LedgerAccount.id).where(
-                    LedgerAccount.community_id == community_id, LedgerAccount.key.in_(chunk))
-            ).all())
-        return found
+        return dict(db.session.execute(
+            select(LedgerAccount.key, LedgerAccount.id).where(
+                LedgerAccount.community_id == community_id, matching(LedgerAccount.key, keys))
+        ).all())
 
     found = known()
     missing = [key for key in keys if key not in found]
     if missing:
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         now = utcnow()
-        rows = [{"id": _new_id(), "community_id": community_id, "kind": AccountKind.WALLET.value,
-                 "key": key, "member_id": keys[key], "merchant_id": None, "balance": 0,
-                 "created_at": now} for key in missing]
-        table = LedgerAccount.__table__
-        for chunk in _chunked(rows, 2000):
-            statement = dialect.insert(table).on_conflict_do_nothing(
-                index_elements=["community_id", "key"])
-            db.session.execute(statement, chunk)
+        insert_rows(LedgerAccount.__table__, [
+            {"id": _new_id(), "community_id": community_id, "kind": AccountKind.WALLET.value, "key": key,
+             "member_id": keys[key], "merchant_id": None, "balance": 0, "created_at": now}
+            for key in missing
+        ], on_conflict_do_nothing=["community_id", "key"])
         found = known()
     return {keys[key]: account_id for key, account_id in found.items()}
 
 
 def _lock_balances(account_ids) -> dict[uuid.UUID, int]:
     """Lock the wallets in id order (as ``post`` does) and read their balances."""
-    balances = {}
-    for chunk in _chunked(sorted(set(account_ids))):
-        balances.update(db.session.execute(
-            select(LedgerAccount.id, LedgerAccount.balance)
-            .where(LedgerAccount.id.in_(chunk)).order_by(LedgerAccount.id).with_for_update()
-        ).all())
-    return balances
+    from core.bulk import matching
+
+    return dict(db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.balance)
+        .where(matching(LedgerAccount.id, sorted(set(account_ids))))
+        .order_by(LedgerAccount.id).with_for_update()
+    ).all())
 
 
 def _write_balances(community_id, balances: dict[uuid.UUID, int]) -> None:
-    from sqlalchemy import BigInteger, Uuid, column, update, values
-
-    if db.session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunked(balances.items()):
-            new = values(column("id", Uuid), column("balance", BigInteger), name="new_balances").data(chunk)
-            db.session.execute(
-                update(LedgerAccount)
-                .where(LedgerAccount.community_id == community_id, LedgerAccount.id == new.c.id)
-                .values(balance=new.c.balance)
-                .execution_options(synchronize_session=False)
-            )
-    else:  # SQLite cannot name the columns of a VALUES list; executemany is cheap there
-        db.session.execute(
-            update(LedgerAccount.__table__)
-            .where(LedgerAccount.__table__.c.community_id == community_id,
-                   LedgerAccount.__table__.c.id == _bindparam("account_id"))
-            .values(balance=_bindparam("new_balance")),
-            [{"account_id": a, "new_balance": b} for a, b in balances.items()],
-        )
-    # wallets already loaded in this session must not keep an old cached balance
     from sqlalchemy.orm.attributes import set_committed_value
 
+    from core.bulk import update_rows
+
+    table = LedgerAccount.__table__
+    update_rows(table, "id", [{"id": a, "balance": b} for a, b in balances.items()],
+                where=table.c.community_id == community_id)
+    # wallets already loaded in this session must not keep an old cached balance
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, LedgerAccount) and obj.id in balances:
             set_committed_value(obj, "balance", balances[obj.id])
-
-
-def _bindparam(name):
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def award_many(community, awards, *, actor=None, cause: Cause | None = None,
@@ -443,17 +410,16 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
     wallet_ids = _ensure_wallets(community.id, {m for m, _p, _r, _k in rows})
     balances = _lock_balances(wallet_ids.values())
 
-    previous = {}
-    for chunk in _chunked(keys):
-        previous.update({
-            t.idempotency_key: (t.id, t.fingerprint)
-            for t in db.session.execute(
-                select(LedgerTransaction.idempotency_key, LedgerTransaction.id,
-                       LedgerTransaction.fingerprint).where(
-                    LedgerTransaction.community_id == community.id,
-                    LedgerTransaction.idempotency_key.in_(chunk))
-            )
-        })
+    from core.bulk import insert_rows, matching
+
+    previous = {
+        t.idempotency_key: (t.id, t.fingerprint)
+        for t in db.session.execute(
+            select(LedgerTransaction.idempotency_key, LedgerTransaction.id, LedgerTransaction.fingerprint)
+            .where(LedgerTransaction.community_id == community.id,
+                   matching(LedgerTransaction.idempotency_key, keys))
+        )
+    }
 
     now = utcnow()
     expires_at = expiry_for(community, now) if kind not in NON_EARNING_KINDS else None
@@ -491,7 +457,7 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
             "expires_at": expires_at, "created_at": now,
         })
     if transactions:
-        db.session.execute(LedgerTransaction.__table__.insert(), transactions)
-        db.session.execute(LedgerPosting.__table__.insert(), postings)
+        insert_rows(LedgerTransaction.__table__, transactions)
+        insert_rows(LedgerPosting.__table__, postings)
         _write_balances(community.id, changed)
     return result

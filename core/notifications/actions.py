@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit.actions import record
@@ -106,26 +106,20 @@ def notify_many(community_id, kind: str, rows: Iterable[tuple], *, dedupe_prefix
     rows = list(rows)
     if not rows:
         return 0
-    member_ids = [member_id for member_id, _params in rows]
-    keys = {f"{dedupe_prefix}:{kind}"}
-    seen = set()
-    for chunk in _chunks(member_ids, 5000):
-        seen |= set(db.session.scalars(select(Notification.member_id).where(
-            Notification.member_id.in_(chunk), Notification.dedupe_key.in_(keys))))
+    from core.bulk import insert_rows, matching
+
+    key = f"{dedupe_prefix}:{kind}"
+    seen = set(db.session.scalars(select(Notification.member_id).where(
+        matching(Notification.member_id, [member_id for member_id, _params in rows]),
+        Notification.dedupe_key == key)))
     now = utcnow()
     values = [
         {"id": new_id(), "community_id": community_id, "member_id": member_id, "kind": kind,
-         "params": params, "dedupe_key": f"{dedupe_prefix}:{kind}", "created_at": now}
+         "params": params, "dedupe_key": key, "read_at": None, "created_at": now}
         for member_id, params in rows if member_id not in seen
     ]
-    if values:
-        db.session.execute(insert(Notification), values)
+    insert_rows(Notification.__table__, values)
     return len(values)
-
-
-def _chunks(items, size):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 # --- reading ---------------------------------------------------------------------------------

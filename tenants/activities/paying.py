@@ -12,8 +12,9 @@ import uuid
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 
+from core.bulk import insert_rows, matching, update_rows
 from core.errors import ActionError
 from core.extensions import db
 from core.ids import new_id
@@ -123,7 +124,7 @@ def pay_attendees(actor, activity: Activity, rule: Rule, now: datetime) -> tuple
                         "quantity": quantity, "member_id": signup.member_id})
     paid = award_many(community, awards, actor=actor.user, cause=Cause("activity", activity.id)) if awards else {}
     existing = set(db.session.scalars(select(RuleAward.transaction_id).where(
-        RuleAward.transaction_id.in_(list(paid.values()))))) if paid else set()
+        matching(RuleAward.transaction_id, paid.values())))) if paid else set()
     for row in updates:
         row["transaction_id"] = paid.get(row.pop("key", None))
         quantity, member_id = row.pop("quantity", None), row.pop("member_id", None)
@@ -134,16 +135,11 @@ def pay_attendees(actor, activity: Activity, rule: Rule, now: datetime) -> tuple
                 "transaction_id": row["transaction_id"], "claim_id": None, "actor_id": actor.user.id,
                 "earned_at": earned_at, "created_at": now,
             })
-    if rule_rows:
-        db.session.execute(insert(RuleAward.__table__), rule_rows)
-    if updates:
-        table = Signup.__table__
-        db.session.execute(
-            update(table).where(table.c.community_id == community.id, table.c.id == bindparam("signup_id"))
-            .values(points=bindparam("points"), capped=bindparam("capped"),
-                    transaction_id=bindparam("transaction_id")),
-            updates,
-        )
+    insert_rows(RuleAward.__table__, rule_rows)
+    table = Signup.__table__
+    update_rows(table, "id", [{"id": r["signup_id"], "points": r["points"], "capped": r["capped"],
+                                "transaction_id": r["transaction_id"]} for r in updates],
+                where=table.c.community_id == community.id)
     earners = [(r["member_id"], {"points": r["points"], "reason": reason}) for r in rule_rows]
     notify_many(community.id, "points.received", earners, dedupe_prefix=f"activity:{activity.id}")
     return len(awards), sum(points for _m, points, _r, _k in awards)
