@@ -40,6 +40,12 @@ def _plain(col, value):
     return value
 
 
+def _constants(names, rows) -> dict:
+    """Columns with one value in every row: sent once, not as an array of 10,000 copies."""
+    first = rows[0]
+    return {n: first[n] for n in names if all(r[n] == first[n] for r in rows)}
+
+
 def _rows_source(table, names, rows, prefix="v"):
     """``unnest(:a1, :a2, ...) AS v(n1, n2, ...)`` with one array parameter per column."""
     arrays = [bindparam(f"{prefix}_{name}", [_plain(table.c[name], r[name]) for r in rows],
@@ -53,6 +59,13 @@ def _typed(table, source, name):
     if isinstance(table.c[name].type, JSON):
         return cast(value, table.c[name].type)
     return value
+
+
+def _constant(table, name, value):
+    col = table.c[name]
+    if isinstance(col.type, JSON):
+        return cast(bindparam(f"c_{name}", _plain(col, value), type_=Text()), col.type)
+    return bindparam(f"c_{name}", _plain(col, value), type_=_array_type(col))
 
 
 def insert_rows(table, rows: list[dict], *, on_conflict_do_nothing: list[str] | None = None) -> None:
@@ -69,9 +82,12 @@ def insert_rows(table, rows: list[dict], *, on_conflict_do_nothing: list[str] | 
             statement = insert(table)
         db.session.execute(statement, rows)
         return
-    source = _rows_source(table, names, rows)
+    constants = _constants(names, rows)
+    varying = [n for n in names if n not in constants] or names[:1]
+    source = _rows_source(table, varying, rows)
+    values = [_typed(table, source, n) if n in varying else _constant(table, n, constants[n]) for n in names]
     statement = (postgresql.insert(table) if on_conflict_do_nothing else insert(table)).from_select(
-        names, select(*[_typed(table, source, n) for n in names]))
+        names, select(*values))
     if on_conflict_do_nothing:
         statement = statement.on_conflict_do_nothing(index_elements=on_conflict_do_nothing)
     db.session.execute(statement)
@@ -89,11 +105,14 @@ def update_rows(table, key: str, rows: list[dict], *, where=None) -> None:
         statement = statement.values({n: bindparam(f"_v_{n}") for n in names})
         db.session.execute(statement, [{"_key": r[key], **{f"_v_{n}": r[n] for n in names}} for r in rows])
         return
-    source = _rows_source(table, [key, *names], rows)
+    constants = _constants(names, rows)
+    varying = [n for n in names if n not in constants]
+    source = _rows_source(table, [key, *varying], rows)
     statement = update(table).where(table.c[key] == source.c[key])
     if where is not None:
         statement = statement.where(where)
-    db.session.execute(statement.values({n: _typed(table, source, n) for n in names}))
+    db.session.execute(statement.values({
+        n: _typed(table, source, n) if n in varying else _constant(table, n, constants[n]) for n in names}))
 
 
 def matching(col, values):

@@ -425,8 +425,9 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
     expires_at = expiry_for(community, now) if kind not in NON_EARNING_KINDS else None
     actor_id = getattr(actor, "id", actor)
     issuance_ref = _Ref(issuance.id)
+    cause_type, cause_id = (cause.type, str(cause.id)) if cause else (None, None)
     result: dict[str, uuid.UUID] = {}
-    transactions, postings, changed = [], [], {}
+    todo, changed = [], {}
     for member_id, points, reason, key in rows:
         wallet_id = wallet_ids[member_id]
         fingerprint = _fingerprint(kind, [(issuance_ref, -points), (_Ref(wallet_id), points)], member_id, cause)
@@ -436,28 +437,36 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
                 raise IdempotencyKeyReused("this key was used for another change", key=key)
             result[key] = first_id
             continue
-        transaction_id = _new_id()
-        result[key] = transaction_id
         balance = changed.get(wallet_id, balances[wallet_id]) + points
         changed[wallet_id] = balance
+        todo.append((member_id, wallet_id, points, reason, key, fingerprint, balance))
+    if not todo:
+        return result
+    from core.ids import new_ids
+
+    ids = new_ids(3 * len(todo))
+    transactions, debits, credits = [], [], []
+    for i, (member_id, wallet_id, points, reason, key, fingerprint, balance) in enumerate(todo):
+        transaction_id = ids[3 * i]
+        result[key] = transaction_id
         transactions.append({
             "id": transaction_id, "community_id": community.id, "kind": kind, "reason": reason[:200],
-            "actor_id": actor_id, "member_id": member_id,
-            "cause_type": cause.type if cause else None, "cause_id": str(cause.id) if cause else None,
+            "actor_id": actor_id, "member_id": member_id, "cause_type": cause_type, "cause_id": cause_id,
             "idempotency_key": key, "fingerprint": fingerprint, "reverses_id": None, "created_at": now,
         })
-        postings.append({
-            "id": _new_id(), "community_id": community.id, "transaction_id": transaction_id,
+        # the issuance legs and the wallet legs go in separately: what they share is sent once
+        debits.append({
+            "id": ids[3 * i + 1], "community_id": community.id, "transaction_id": transaction_id,
             "account_id": issuance.id, "amount": -points, "balance_after": None, "expires_at": None,
             "created_at": now,
         })
-        postings.append({
-            "id": _new_id(), "community_id": community.id, "transaction_id": transaction_id,
-            "account_id": wallet_id, "amount": points, "balance_after": balance,
-            "expires_at": expires_at, "created_at": now,
+        credits.append({
+            "id": ids[3 * i + 2], "community_id": community.id, "transaction_id": transaction_id,
+            "account_id": wallet_id, "amount": points, "balance_after": balance, "expires_at": expires_at,
+            "created_at": now,
         })
-    if transactions:
-        insert_rows(LedgerTransaction.__table__, transactions)
-        insert_rows(LedgerPosting.__table__, postings)
-        _write_balances(community.id, changed)
+    insert_rows(LedgerTransaction.__table__, transactions)
+    insert_rows(LedgerPosting.__table__, debits)
+    insert_rows(LedgerPosting.__table__, credits)
+    _write_balances(community.id, changed)
     return result

@@ -112,11 +112,14 @@ def notify_many(community_id, kind: str, rows: Iterable[tuple], *, dedupe_prefix
     seen = set(db.session.scalars(select(Notification.member_id).where(
         matching(Notification.member_id, [member_id for member_id, _params in rows]),
         Notification.dedupe_key == key)))
+    from core.ids import new_ids
+
     now = utcnow()
+    fresh = [(member_id, params) for member_id, params in rows if member_id not in seen]
     values = [
-        {"id": new_id(), "community_id": community_id, "member_id": member_id, "kind": kind,
+        {"id": notice_id, "community_id": community_id, "member_id": member_id, "kind": kind,
          "params": params, "dedupe_key": key, "read_at": None, "created_at": now}
-        for member_id, params in rows if member_id not in seen
+        for notice_id, (member_id, params) in zip(new_ids(len(fresh)), fresh, strict=True)
     ]
     insert_rows(Notification.__table__, values)
     return len(values)

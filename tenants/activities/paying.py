@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.bulk import insert_rows, matching, update_rows
 from core.errors import ActionError
 from core.extensions import db
-from core.ids import new_id
+from core.ids import new_ids
 from core.ledger.actions import Cause, award_many
 from core.notifications.actions import notify_many
 from tenants.activities.models import Activity, Signup, SignupStatus
@@ -125,12 +125,13 @@ def pay_attendees(actor, activity: Activity, rule: Rule, now: datetime) -> tuple
     paid = award_many(community, awards, actor=actor.user, cause=Cause("activity", activity.id)) if awards else {}
     existing = set(db.session.scalars(select(RuleAward.transaction_id).where(
         matching(RuleAward.transaction_id, paid.values())))) if paid else set()
+    fresh_ids = iter(new_ids(len(updates)))
     for row in updates:
         row["transaction_id"] = paid.get(row.pop("key", None))
         quantity, member_id = row.pop("quantity", None), row.pop("member_id", None)
         if row["transaction_id"] is not None and row["transaction_id"] not in existing:
             rule_rows.append({
-                "id": new_id(), "community_id": community.id, "rule_id": rule.id, "member_id": member_id,
+                "id": next(fresh_ids), "community_id": community.id, "rule_id": rule.id, "member_id": member_id,
                 "quantity": quantity, "points": row["points"], "note": activity.title[:500],
                 "transaction_id": row["transaction_id"], "claim_id": None, "actor_id": actor.user.id,
                 "earned_at": earned_at, "created_at": now,
