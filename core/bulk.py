@@ -53,18 +53,45 @@ def _constants(names, rows) -> dict:
 SEPARATOR, NULL = "\x1f", "\x1e"
 
 
-def _text_of(col, value) -> str:
-    value = _plain(col, value)
-    if value is None:
-        return NULL
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
+def _converter(col):
+    """value -> its text in the joined parameter, chosen once per column."""
+    if isinstance(col.type, JSON):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    if isinstance(col.type, EnumType):
+        return lambda v: str(getattr(v, "value", v))
+    python_type = _python_type(col)
+    if python_type is bool:
+        return lambda v: "t" if v else "f"
+    if python_type is datetime:
+        return datetime.isoformat
+    if python_type is str:
+        return _checked_text
+    return str
+
+
+def _python_type(col):
+    try:
+        return col.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _checked_text(value) -> str:
     text = str(value)
     if SEPARATOR in text or NULL in text:
         raise ValueError("a value holds a control character used as a separator")
     return text
+
+
+def _joined(col, values) -> str:
+    convert = _converter(col)
+    return SEPARATOR.join(NULL if v is None else convert(v) for v in values)
+
+
+def _array(col, values, name=None):
+    """The values as one array of the column's type: one text parameter, split by the server."""
+    joined = bindparam(name, _joined(col, values), type_=Text())
+    return cast(func.string_to_array(joined, SEPARATOR, NULL), ARRAY(_array_type(col)))
 
 
 def _rows_source(table, names, rows, prefix="v"):
@@ -72,9 +99,7 @@ def _rows_source(table, names, rows, prefix="v"):
     arrays = []
     for name in names:
         col = table.c[name]
-        joined = SEPARATOR.join(_text_of(col, r[name]) for r in rows)
-        arrays.append(cast(func.string_to_array(bindparam(f"{prefix}_{name}", joined, type_=Text()),
-                                                 SEPARATOR, NULL), ARRAY(_array_type(col))))
+        arrays.append(_array(col, [r[name] for r in rows], f"{prefix}_{name}"))
     columns = [column(name, _array_type(table.c[name])) for name in names]
     return func.unnest(*arrays).table_valued(*columns, name=prefix).render_derived(with_types=False)
 
@@ -144,5 +169,5 @@ def matching(col, values):
     """``col IN values`` for thousands of values: one array parameter on PostgreSQL."""
     values = list(values)
     if _postgres():
-        return col == func.any(bindparam(None, values, type_=ARRAY(_array_type(col))))
+        return col == func.any(_array(col, values))
     return col.in_(values)

@@ -99,8 +99,11 @@ def pay_attendees(actor, activity: Activity, rule: Rule, now: datetime) -> tuple
     """Inside ``do_close``'s transaction: pay everyone who earned points. (paid, points)."""
     community = actor.community
     hourly = per_hour(rule)
-    signups = list(db.session.scalars(select(Signup).where(
-        Signup.activity_id == activity.id, Signup.status == SignupStatus.SIGNED_UP)))
+    # plain rows, not ORM objects: only what paying reads (10,000 objects cost seconds)
+    signups = db.session.execute(
+        select(Signup.id, Signup.member_id, Signup.checked_in_at, Signup.checked_out_at, Signup.makeup_minutes)
+        .where(Signup.activity_id == activity.id, Signup.status == SignupStatus.SIGNED_UP)
+    ).all()
     earned_at = activity.ends_at
     room = _room_under_caps(community, rule, [s.member_id for s in signups], earned_at)
     reason = reason_for(activity, community)
