@@ -78,7 +78,6 @@ def populate(n: int):
     """A district, a community, its admin, ``n`` residents, a per-hour rule and an activity
     that ended, with every resident signed up, checked in and out (about 95% of the time)."""
     from sqlalchemy import insert
-    from tenants.rules.actions import do_create_rule
 
     from core.districts.actions import do_create_community, do_create_district
     from core.extensions import db
@@ -91,6 +90,7 @@ def populate(n: int):
     from core.types import utcnow
     from tenants.activities import actions
     from tenants.activities.models import Activity, Signup, SignupStatus
+    from tenants.rules.actions import do_create_rule
 
     os.environ.setdefault("LINLI_FAST_PASSWORD_HASH", "1")
     with atomic():

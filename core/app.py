@@ -2,7 +2,6 @@
 composition root): each capability registers its blueprints, CLI and tasks in ``init_app``."""
 
 import importlib
-import logging
 
 from flask import Flask, g
 from flask_babel import get_locale
@@ -12,13 +11,20 @@ from core.config import ROOT
 
 # Capabilities in dependency order; each module has ``init_app(app)``.
 CAPABILITIES = [
+    "core.observability.setup",  # first: request ids and logging before anything else runs
     "core.identity.setup",
     "core.ledger.setup",
-    "core.notifications.setup",
     "core.districts.setup",
     "core.web.setup",
+    "core.notifications.setup",
+    "core.scaleout.setup",
     "merchants.partners.setup",
+    "tenants.rules.setup",
+    "tenants.cards.setup",
+    "tenants.shop.setup",
     "tenants.grid.setup",
+    "tenants.activities.setup",
+    "tenants.workorders.setup",
 ]
 
 
@@ -35,7 +41,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config.update(API_CONFIG)
     app.config.update(config or {})
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     _init_extensions(app)
     for name in CAPABILITIES + app.config.get("EXTRA_CAPABILITIES", []):
@@ -72,7 +77,12 @@ def _init_extensions(app: Flask) -> None:
     from core.extensions import babel, csrf, db, limiter, migrate
     from core.i18n import select_locale, select_timezone
     from core.tasks import celery_init_app
+    from core.tenancy import rls  # noqa: F401
 
+    # Importing rls registers the listener that hands the tenant scope to PostgreSQL's
+    # row-level security in every transaction. Nothing else imports it at run time (only the
+    # schema guards do), so without it a server or worker that never ran a migration would
+    # see no tenant rows and fail every tenant insert.
     database.configure(app)
     db.init_app(app)
     database.install_engine_events(app)

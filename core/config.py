@@ -35,7 +35,7 @@ def from_environment() -> dict:
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "CELERY": {
             "broker_url": broker or "memory://",
-            "result_backend": os.environ.get("CELERY_RESULT_BACKEND"),
+            "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or None,
             "task_always_eager": broker is None,
             "task_eager_propagates": True,
             "task_ignore_result": True,
@@ -59,6 +59,16 @@ def from_environment() -> dict:
         "PAYMENTS_PROVIDER": "stripe" if os.environ.get("STRIPE_SECRET_KEY") else "offline",
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        # Observability and running behind a proxy (core/observability, deploy/README.md)
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "json",  # "json" (one object a line) or "text"
+        # /metrics answers loopback always, anyone else only with this bearer token
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN"),
+        # how many reverse proxies (nginx) stand in front: their X-Forwarded-* are trusted
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
+        # a Celery worker serves its own metrics on this port when set (web has /metrics)
+        "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT") or 0) or None,
+        "WORKER_METRICS_ADDRESS": os.environ.get("WORKER_METRICS_ADDRESS") or "127.0.0.1",
     }
 
 

@@ -24,8 +24,9 @@ def main(path: str, overwrite: bool) -> None:
         if message is None:
             unknown.append(msgid)
             continue
-        if overwrite or not message.string:
-            message.string = translation
+        if overwrite or not any(message.string if isinstance(message.string, tuple) else [message.string]):
+            # zh_Hans_CN has a single plural form: a plural message takes a 1-tuple
+            message.string = (translation,) if isinstance(message.id, tuple) else translation
             message.flags.discard("fuzzy")
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False)

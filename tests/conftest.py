@@ -19,10 +19,15 @@ os.environ.setdefault("LINLI_FAST_PASSWORD_HASH", "1")
 import pytest  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 
-import tests.world_community  # noqa: E402,F401  (grid, activities, work orders world steps)
 from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
+
+# Capabilities' parts of the world: modules that register with ``world_step`` on import,
+# imported before the world is built so it is the same whichever tests are collected.
+# Each capability's part of the test world; imported before the world is built, so the world
+# is the same whichever tests a run selects.
+WORLD_STEP_MODULES = ["tests.tenants.rules.world", "tests.tenants.shop.world", "tests.world_community"]
 
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 
@@ -58,6 +63,7 @@ def app():
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "UPLOAD_FOLDER": f"{tmp_dir}/uploads",
         **_database_config(tmp_dir),
     }
     app = create_app(config)
@@ -85,15 +91,23 @@ def _create_schema(app) -> None:
 
 @pytest.fixture(scope="session")
 def world(app) -> World:
+    import importlib
+
+    for name in WORLD_STEP_MODULES:
+        importlib.import_module(name)
     with app.app_context():
         return build_world()
 
 
 @pytest.fixture(autouse=True)
-def _reset_throttles(app):
+def _per_test_state(app):
+    """Fresh throttles; and the session app's Celery as the default (a test that builds
+    another app, e.g. to check migrations, makes that app's Celery the current one)."""
     from core.extensions import limiter
 
     limiter.reset()
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     yield
 
 

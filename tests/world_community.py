@@ -10,29 +10,16 @@ team`` (environment inspectors) led by ``c_green`` with ``c_blue``. Ids are in
 from tests.world import world_step
 
 
-class _WorldActor:
-    """The community admin, as an actor for actions run while building the world."""
+def actor_of(world, login):
+    """The member ``login`` as an actor of their community (for actions run while building)."""
+    from core.tenancy.access import Actor
 
-    def __init__(self, community, member):
-        from core.identity.models import Role
-
-        self.community, self.member, self.user, self.role = community, member, member.user, Role.ADMIN
-
-    def can(self, role):
-        return True
-
-    @property
-    def is_staff(self):
-        return True
+    member = _member(world, login)
+    return Actor(member.user, world.community(login.split("_")[0]), member, member.role)
 
 
 def world_actor(world, community_name):
-    from core.extensions import db
-    from core.identity.models import Member
-
-    member = db.session.get(Member, {"community_id": world.ids[community_name],
-                                     "id": world.member_id(f"{community_name}_admin")})
-    return _WorldActor(world.community(community_name), member)
+    return actor_of(world, f"{community_name}_admin")
 
 
 def _member(world, name):
@@ -115,34 +102,16 @@ def activities_and_orders_world(world) -> None:
                 ends_at=start + timedelta(hours=2), signup_deadline=start - timedelta(hours=1), capacity=5,
             )
             red = _member(world, f"{c}_red")
-            activity_actions.do_sign_up(_Self(actor, red), activity, red)
+            activity_actions.do_sign_up(actor_of(world, f"{c}_red"), activity, red)
             repairs = order_actions.do_create_category(
                 actor, name=f"{c} Repairs", kind=OrderKind.NEED, rule=world_rule(world, c, "repair_help"),
                 bonus_points=2)
             fire = order_actions.do_create_category(
                 actor, name=f"{c} Fire and safety", kind=OrderKind.HAZARD,
                 reporter_rule=world_rule(world, c, "early_fire"))
-            order = order_actions.do_report(_Self(actor, red), reporter=red, category=repairs,
+            order = order_actions.do_report(actor_of(world, f"{c}_red"), reporter=red, category=repairs,
                                             text="The stairwell light on floor 3 is broken.", place="B1 unit 2")
             world.ids[f"activity:{c}"], world.ids[f"order:{c}"] = activity.id, order.id
             world.ids[f"category:{c}"], world.ids[f"hazard_category:{c}"] = repairs.id, fire.id
             world.extra.setdefault("url_args", {}).setdefault(c, {}).update(
                 activity_id=activity.id, order_id=order.id)
-
-
-class _Self(_WorldActor):
-    """A resident acting for themself (world building)."""
-
-    def __init__(self, admin_actor, member):
-        from core.identity.models import Role
-
-        self.community, self.member, self.user, self.role = admin_actor.community, member, member.user, Role.RESIDENT
-
-    def can(self, role):
-        from core.identity.models import ROLE_RANK
-
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
-
-    @property
-    def is_staff(self):
-        return False

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 def reason_text(kind: str, reason: str) -> str:
     system = {
         "expiry": _("Points expired"),
+        "shop": _("Points shop: %(reason)s", reason=reason),
+        "refund": _("Refund: %(reason)s", reason=reason),
         "reversal": _("Correction: %(reason)s", reason=reason) if reason else _("Correction"),
     }
     return system.get(kind, reason)

@@ -13,7 +13,7 @@ PAGE = 30
 
 
 @bp.get("/")
-def inbox_page():
+def index():
     member = g.actor.member
     if member is None:  # a district admin visiting: no inbox here
         abort(404)
@@ -23,7 +23,7 @@ def inbox_page():
     rows = rows[:PAGE]
     # the id of the last shown notice, for the next page
     next_before = rows[-1].id if more else None
-    return render_template("core/notifications/inbox.html", notices=[(n, text_of(n)) for n in rows],
+    return render_template("core/inbox.html", notices=[(n, text_of(n)) for n in rows],
                            unread=unread_count(member), next_before=next_before)
 
 
@@ -35,7 +35,7 @@ def mark_read():
     count = do_mark_read(member)
     if count:
         flash(_("All messages marked as read."), "success")
-    return redirect(url_for("notifications.inbox_page"))
+    return redirect(url_for("notifications.index"))
 
 
 def inbox_badge():
@@ -46,7 +46,7 @@ def inbox_badge():
     if member is None or getattr(g, "community", None) is None:
         return None
     try:
-        url = url_for("notifications.inbox_page", community=g.community.slug)
+        url = url_for("notifications.index", community=g.community.slug)
     except Exception:  # outside a community page
         return None
     return {"url": url, "count": unread_count(member)}

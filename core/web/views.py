@@ -83,4 +83,15 @@ def readyz():
 
 @community.get("/")
 def home():
-    return render_template("core/community_home.html", actor=g.actor, staff=g.actor.can(Role.GRID_WORKER))
+    from core.ledger.display import reason_text
+    from core.ledger.queries import balance, history
+
+    member = g.actor.member
+    recent = [
+        {"at": e.at, "points": e.points, "reason": reason_text(e.kind, e.reason)}
+        for e in (history(member, limit=3) if member else [])
+    ]
+    return render_template(
+        "core/community_home.html", actor=g.actor, staff=g.actor.can(Role.GRID_WORKER),
+        balance=balance(member) if member else None, recent=recent,
+    )
