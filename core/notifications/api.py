@@ -11,7 +11,7 @@ blp = community_api_blueprint("api_notifications", __name__, "/notifications",
                               description="The member's inbox")
 
 
-class NotificationOut(Schema):
+class InboxNoticeOut(Schema):
     id = fields.UUID()
     kind = fields.String()
     text = fields.Function(text_of)
@@ -21,16 +21,16 @@ class NotificationOut(Schema):
 
 
 class InboxOut(Schema):
-    items = fields.List(fields.Nested(NotificationOut))
+    items = fields.List(fields.Nested(InboxNoticeOut))
     next_cursor = fields.String(allow_none=True)
     unread = fields.Integer()
 
 
-class ReadIn(Schema):
+class InboxReadIn(Schema):
     ids = fields.List(fields.UUID(), load_default=None, validate=validate.Length(max=500))
 
 
-class ReadOut(Schema):
+class InboxReadOut(Schema):
     marked = fields.Integer()
     unread = fields.Integer()
 
@@ -64,8 +64,8 @@ class Inbox(MethodView):
 
 @blp.route("/read")
 class MarkRead(MethodView):
-    @blp.arguments(ReadIn)
-    @blp.response(200, ReadOut)
+    @blp.arguments(InboxReadIn)
+    @blp.response(200, InboxReadOut)
     def post(self, body):
         """Mark notices read: the ones named in ``ids``, or all of them."""
         member = _member()

@@ -97,7 +97,7 @@ class ActivityList(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class SignupOut(Schema):
+class ActivitySignupOut(Schema):
     member = fields.UUID(attribute="member_id")
     status = fields.Function(lambda s: s.status.value)
     checked_in_at = fields.DateTime(allow_none=True)
@@ -107,20 +107,20 @@ class SignupOut(Schema):
     points = fields.Integer(allow_none=True)
 
 
-class AttendeeOut(SignupOut):
+class ActivityAttendeeOut(ActivitySignupOut):
     name = fields.Function(lambda s: s.member.name)
 
 
-class AttendeeList(Schema):
-    items = fields.List(fields.Nested(AttendeeOut))
+class ActivityAttendeeList(Schema):
+    items = fields.List(fields.Nested(ActivityAttendeeOut))
     next_cursor = fields.String(allow_none=True)
 
 
-class SignupIn(Schema):
+class ActivitySignupIn(Schema):
     member = fields.UUID(load_default=None, allow_none=True)
 
 
-class DoorIn(Schema):
+class ActivityDoorIn(Schema):
     member = fields.UUID(load_default=None, allow_none=True)
     query = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=80),
                           metadata={"description": "a card code, member number, phone or name; must find one person"})
@@ -131,16 +131,16 @@ class DoorIn(Schema):
             raise ValidationError(_("Give either member or query."), "member")
 
 
-class CodeIn(Schema):
+class ActivityCodeIn(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=12))
 
 
-class CodeOut(Schema):
+class ActivityCodeOut(Schema):
     code = fields.String()
     seconds_left = fields.Integer()
 
 
-class MakeupIn(Schema):
+class ActivityMakeupIn(Schema):
     member = fields.UUID(required=True)
     minutes = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1440))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -189,7 +189,7 @@ class ActivityDetail(MethodView):
 
 @blp.route("/<activity_id>/signups")
 class Signups(MethodView):
-    @blp.response(200, AttendeeList)
+    @blp.response(200, ActivityAttendeeList)
     def get(self, activity_id):
         """Everyone with a place or on the waitlist (staff)."""
         require_role(Role.GRID_WORKER)
@@ -198,8 +198,8 @@ class Signups(MethodView):
         rows = queries.attendees(activity, rule.points, paying.per_hour(rule))
         return {"items": [r.signup for r in rows], "next_cursor": None}
 
-    @blp.arguments(SignupIn)
-    @blp.response(201, SignupOut)
+    @blp.arguments(ActivitySignupIn)
+    @blp.response(201, ActivitySignupOut)
     def post(self, body, activity_id):
         """Sign up: oneself, or (staff) ``member``. Full: a place on the waitlist."""
         activity = _activity(activity_id)
@@ -208,7 +208,7 @@ class Signups(MethodView):
 
 @blp.route("/<activity_id>/signups/<member_id>")
 class SignupDetail(MethodView):
-    @blp.response(200, SignupOut)
+    @blp.response(200, ActivitySignupOut)
     def delete(self, activity_id, member_id):
         """Cancel a sign-up (one's own, or staff for anyone); the waitlist moves up."""
         activity = _activity(activity_id)
@@ -234,8 +234,8 @@ def _door_member(body):
 
 @blp.route("/<activity_id>/checkins")
 class CheckIns(MethodView):
-    @blp.arguments(DoorIn)
-    @blp.response(201, SignupOut)
+    @blp.arguments(ActivityDoorIn)
+    @blp.response(201, ActivitySignupOut)
     def post(self, body, activity_id):
         """Check a resident in at the door (staff): by member id, or a card code or search."""
         require_role(Role.GRID_WORKER)
@@ -246,8 +246,8 @@ class CheckIns(MethodView):
 
 @blp.route("/<activity_id>/checkouts")
 class CheckOuts(MethodView):
-    @blp.arguments(DoorIn)
-    @blp.response(201, SignupOut)
+    @blp.arguments(ActivityDoorIn)
+    @blp.response(201, ActivitySignupOut)
     def post(self, body, activity_id):
         """Check a resident out (staff)."""
         require_role(Role.GRID_WORKER)
@@ -257,15 +257,15 @@ class CheckOuts(MethodView):
 
 @blp.route("/<activity_id>/code")
 class DoorCode(MethodView):
-    @blp.response(200, CodeOut)
+    @blp.response(200, ActivityCodeOut)
     def get(self, activity_id):
         """The current door code, for the staff's screen (staff only)."""
         require_role(Role.GRID_WORKER)
         code, seconds = codes.current_code(_activity(activity_id))
         return {"code": code, "seconds_left": seconds}
 
-    @blp.arguments(CodeIn)
-    @blp.response(200, SignupOut)
+    @blp.arguments(ActivityCodeIn)
+    @blp.response(200, ActivitySignupOut)
     def post(self, body, activity_id):
         """A resident types the door code: checks in, or out when already in."""
         return _run(actions.do_check_with_code, _activity(activity_id), body["code"])
@@ -273,8 +273,8 @@ class DoorCode(MethodView):
 
 @blp.route("/<activity_id>/makeups")
 class Makeups(MethodView):
-    @blp.arguments(MakeupIn)
-    @blp.response(201, SignupOut)
+    @blp.arguments(ActivityMakeupIn)
+    @blp.response(201, ActivitySignupOut)
     def post(self, body, activity_id):
         """Add make-up minutes for a volunteer, with a reason (admin)."""
         require_role(Role.ADMIN)

@@ -45,7 +45,7 @@ def _run(action, *args, **kwargs):
         raise exc.to_api() from exc
 
 
-class ReportIn(Schema):
+class WorkOrderReportIn(Schema):
     category = fields.UUID(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     place = fields.String(load_default="", validate=validate.Length(max=200))
@@ -54,14 +54,14 @@ class ReportIn(Schema):
                            metadata={"description": "staff reporting on a resident's behalf"})
 
 
-class EventOut(Schema):
+class WorkOrderEventOut(Schema):
     at = fields.DateTime(attribute="event.created_at")
     step = fields.String(attribute="event.step")
     who = fields.String(allow_none=True)
     note = fields.String(attribute="event.note", allow_none=True)
 
 
-class OrderOut(Schema):
+class WorkOrderOut(Schema):
     id = fields.UUID()
     number = fields.Integer()
     kind = fields.Function(lambda o: o.kind.value)
@@ -83,18 +83,18 @@ class OrderOut(Schema):
     created_at = fields.DateTime()
 
 
-class OrderDetailOut(OrderOut):
-    timeline = fields.Function(lambda o: EventOut(many=True).dump(queries.timeline(o)))
+class WorkOrderDetailOut(WorkOrderOut):
+    timeline = fields.Function(lambda o: WorkOrderEventOut(many=True).dump(queries.timeline(o)))
     handlers = fields.Function(lambda o: [{"member": str(h.member_id), "points": h.points}
                                           for h in queries.handlers(o)])
 
 
-class OrderList(Schema):
-    items = fields.List(fields.Nested(OrderOut))
+class WorkOrderList(Schema):
+    items = fields.List(fields.Nested(WorkOrderOut))
     next_cursor = fields.String(allow_none=True)
 
 
-class DispatchIn(Schema):
+class WorkOrderDispatchIn(Schema):
     member = fields.UUID(load_default=None, allow_none=True)
     team = fields.UUID(load_default=None, allow_none=True)
     note = fields.String(load_default="", validate=validate.Length(max=500))
@@ -105,26 +105,26 @@ class DispatchIn(Schema):
             raise ValidationError(_("Give either member or team."), "member")
 
 
-class ReasonIn(Schema):
+class WorkOrderReasonIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class EmptyIn(Schema):
+class WorkOrderEmptyIn(Schema):
     pass
 
 
-class DoneIn(Schema):
+class WorkOrderDoneIn(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     helpers = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
     hours = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=24))
 
 
-class ConfirmIn(Schema):
+class WorkOrderConfirmIn(Schema):
     rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
     comment = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class CategoryIn(Schema):
+class WorkOrderCategoryIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrderKind]))
     rule = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
@@ -132,7 +132,7 @@ class CategoryIn(Schema):
     bonus_points = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1000))
 
 
-class CategoryOut(Schema):
+class WorkOrderCategoryOut(Schema):
     id = fields.UUID()
     name = fields.String()
     kind = fields.Function(lambda c: c.kind.value)
@@ -141,12 +141,12 @@ class CategoryOut(Schema):
     bonus_points = fields.Integer()
 
 
-class CategoryList(Schema):
-    items = fields.List(fields.Nested(CategoryOut))
+class WorkOrderCategoryList(Schema):
+    items = fields.List(fields.Nested(WorkOrderCategoryOut))
     next_cursor = fields.String(allow_none=True)
 
 
-class FigureOut(Schema):
+class WorkOrderFigureOut(Schema):
     community = fields.Function(lambda r: g.community.slug)
     grid_id = fields.UUID(allow_none=True)
     grid = fields.String(allow_none=True)
@@ -158,14 +158,14 @@ class FigureOut(Schema):
     average_hours_to_close = fields.Float(allow_none=True)
 
 
-class FigureList(Schema):
-    items = fields.List(fields.Nested(FigureOut))
+class WorkOrderFigureList(Schema):
+    items = fields.List(fields.Nested(WorkOrderFigureOut))
     next_cursor = fields.String(allow_none=True)
 
 
 @blp.route("")
 class Orders(MethodView):
-    @blp.response(200, OrderList)
+    @blp.response(200, WorkOrderList)
     def get(self):
         """Staff: the open queue (their grids first). Residents: what they reported or were handed."""
         if g.actor.is_staff:
@@ -176,8 +176,8 @@ class Orders(MethodView):
             items = []
         return {"items": items, "next_cursor": None}
 
-    @blp.arguments(ReportIn)
-    @blp.response(201, OrderDetailOut)
+    @blp.arguments(WorkOrderReportIn)
+    @blp.response(201, WorkOrderDetailOut)
     def post(self, body):
         """Report a need, a micro-wish or a hazard; staff may give ``reporter`` (on a resident's behalf)."""
         if g.actor.member is None:
@@ -196,7 +196,7 @@ class Orders(MethodView):
 
 @blp.route("/<order_id>")
 class OrderDetail(MethodView):
-    @blp.response(200, OrderDetailOut)
+    @blp.response(200, WorkOrderDetailOut)
     def get(self, order_id):
         """One order with its timeline."""
         return _order(order_id)
@@ -204,8 +204,8 @@ class OrderDetail(MethodView):
 
 @blp.route("/<order_id>/accept")
 class Accept(MethodView):
-    @blp.arguments(EmptyIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderEmptyIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, _body, order_id):
         """Take the order (staff); a hazard accepted is a hazard confirmed."""
         require_role(Role.GRID_WORKER)
@@ -214,8 +214,8 @@ class Accept(MethodView):
 
 @blp.route("/<order_id>/dispatch")
 class Dispatch(MethodView):
-    @blp.arguments(DispatchIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderDispatchIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, body, order_id):
         """Hand the order to a person or a team (staff)."""
         require_role(Role.GRID_WORKER)
@@ -232,8 +232,8 @@ class Dispatch(MethodView):
 
 @blp.route("/<order_id>/reject")
 class Reject(MethodView):
-    @blp.arguments(ReasonIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderReasonIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, body, order_id):
         """Close an order that is not a real request, with the reason (staff)."""
         require_role(Role.GRID_WORKER)
@@ -242,8 +242,8 @@ class Reject(MethodView):
 
 @blp.route("/<order_id>/cancel")
 class Cancel(MethodView):
-    @blp.arguments(EmptyIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderEmptyIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, _body, order_id):
         """Withdraw an order nobody has taken yet (its reporter, or staff)."""
         return _run(actions.do_cancel, _order(order_id))
@@ -251,8 +251,8 @@ class Cancel(MethodView):
 
 @blp.route("/<order_id>/done")
 class Done(MethodView):
-    @blp.arguments(DoneIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderDoneIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, body, order_id):
         """Record what was done (the handler, a member of the team, or staff)."""
         order = _order(order_id)
@@ -262,8 +262,8 @@ class Done(MethodView):
 
 @blp.route("/<order_id>/confirm")
 class Confirm(MethodView):
-    @blp.arguments(ConfirmIn)
-    @blp.response(200, OrderDetailOut)
+    @blp.arguments(WorkOrderConfirmIn)
+    @blp.response(200, WorkOrderDetailOut)
     def post(self, body, order_id):
         """Confirm and rate 1 to 5 (the reporter); the handlers are paid."""
         return _run(actions.do_confirm, _order(order_id), rating=body["rating"], comment=body["comment"])
@@ -271,13 +271,13 @@ class Confirm(MethodView):
 
 @blp.route("/categories")
 class Categories(MethodView):
-    @blp.response(200, CategoryList)
+    @blp.response(200, WorkOrderCategoryList)
     def get(self):
         """The community's categories."""
         return {"items": queries.categories(), "next_cursor": None}
 
-    @blp.arguments(CategoryIn)
-    @blp.response(201, CategoryOut)
+    @blp.arguments(WorkOrderCategoryIn)
+    @blp.response(201, WorkOrderCategoryOut)
     def post(self, body):
         """Create a category with the rules that pay for it (community admin)."""
         require_role(Role.ADMIN)
@@ -302,7 +302,7 @@ def _month(value, field):
 
 @blp.route("/figures")
 class Figures(MethodView):
-    @blp.response(200, FigureList)
+    @blp.response(200, WorkOrderFigureList)
     def get(self):
         """Satisfaction and time to close per grid and month (staff). ``?from=YYYY-MM&to=YYYY-MM``."""
         require_role(Role.GRID_WORKER)
