@@ -224,7 +224,12 @@ class SignupDetail(MethodView):
 def _door_member(body):
     if body["member"] is not None:
         return _body_member(body["member"])
-    found = lookup.find_members(body["query"], limit=2)
+    try:
+        found = lookup.find_members(body["query"], g.actor.user, limit=2)
+    except lookup.CardThrottled as exc:
+        raise ApiError(429, "too_many_requests", _("Too many codes that did not match. Wait %(seconds)d seconds.",
+                                                   seconds=exc.retry_after),
+                       headers={"Retry-After": str(exc.retry_after)}) from exc
     if len(found) != 1:
         raise ApiError(422, "member_not_found" if not found else "ambiguous",
                        _("Nobody found.") if not found else _("More than one person matches: use the member id."),
@@ -240,7 +245,7 @@ class CheckIns(MethodView):
         """Check a resident in at the door (staff): by member id, or a card code or search."""
         require_role(Role.GRID_WORKER)
         activity = _activity(activity_id)
-        how = "card" if body["query"] and lookup.card_resolver else "staff"
+        how = "card" if body["query"] and lookup.looks_like_card(body["query"]) else "staff"
         return _run(actions.do_check_in, activity, _door_member(body), how=how)
 
 

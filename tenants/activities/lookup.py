@@ -1,39 +1,41 @@
 """Finding the resident in front of the staff at the door: a scanned or typed resident-card
-code, or a search by member number, phone number or name.
+code (the cards capability's signed codes), or a search by member number, phone or name.
 
-Resident cards (signed codes) are built by the cards capability; until it is installed,
-``card_resolver`` is None and only the search works. The cards capability (or the
-composition root) calls ``set_card_resolver(fn)`` with ``fn(text) -> Member | None`` that
-checks the signature and the current community.
+A text that has the shape of a card code is only ever checked as one: a wrong or old card
+counts as a failure against the staff member and their address (the cards throttle), so
+codes cannot be guessed at the door any more than at the counter.
 """
 
-from sqlalchemy import or_, select
-
-from core.extensions import db
-from core.identity.models import Member, User
-
-card_resolver = None
+from core.throttle import Throttled
+from tenants.cards.codes import parse_code
+from tenants.cards.queries import card_throttle, member_for_code, search_members, throttle_keys
 
 
-def set_card_resolver(fn) -> None:
-    global card_resolver
-    card_resolver = fn
+class CardThrottled(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
-def find_members(text: str, limit: int = 20) -> list[Member]:
+def looks_like_card(text) -> bool:
+    return parse_code((text or "").strip()) is not None
+
+
+def find_members(text: str, user=None, limit: int = 20) -> list:
+    """Members for what staff typed or scanned; ``user`` (the staff user) is throttled on
+    card codes that match no current card."""
     text = (text or "").strip()[:80]
     if not text:
         return []
-    if card_resolver is not None:
-        member = card_resolver(text)
-        if member is not None:
-            return [member]
-    conditions = [Member.name.contains(text, autoescape=True)]
-    digits = text.replace(" ", "").lstrip("#")
-    if digits.isdigit():
-        if len(digits) <= 9:
-            conditions.append(Member.number == int(digits))
-        conditions.append(Member.user_id.in_(select(User.id).where(User.phone == digits)))
-    return list(db.session.scalars(
-        select(Member).where(Member.active.is_(True), or_(*conditions)).order_by(Member.number).limit(limit)
-    ))
+    if looks_like_card(text):
+        keys = throttle_keys(user) if user is not None else ()
+        try:
+            card_throttle.check(*keys)
+        except Throttled as exc:
+            raise CardThrottled(exc.retry_after) from exc
+        member = member_for_code(text)
+        if member is None:
+            card_throttle.failed(*keys)
+            return []
+        return [member]
+    return search_members(text, limit=limit)

@@ -208,21 +208,35 @@ def publish(activity_id):
 # --- staff: the door -----------------------------------------------------------------------------------
 
 
-@bp.get("/<activity_id>/door")
+@bp.route("/<activity_id>/door", methods=["GET", "POST"])
 def door(activity_id):
+    """The door screen. The search posts (a scanned card code never goes into a URL, where
+    logs would keep it); a name or number may also come as ?q= after a check-in."""
     require_role(Role.GRID_WORKER)
     activity = _activity(activity_id)
     code, seconds = codes.current_code(activity)
-    query = (request.args.get("q") or "").strip()[:80]
-    found = []
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        query = (request.form.get("q") or "").strip()[:80]
+    else:
+        query = (request.args.get("q") or "").strip()[:80]
+        if lookup.looks_like_card(query):
+            query = ""
+    found, status = [], 200
     if query:
-        members = lookup.find_members(query)
+        try:
+            members = lookup.find_members(query, g.actor.user)
+        except lookup.CardThrottled as exc:
+            flash(_("Too many codes that did not match. Wait %(seconds)d seconds.", seconds=exc.retry_after), "error")
+            members, status = [], 429
         signups = {s.member_id: s for s in [queries.my_signup(activity, m) for m in members] if s}
         found = [(m, signups.get(m.id)) for m in members]
     return render_template(
         "tenants/activities/door.html", activity=activity, code=code, seconds=seconds, query=query,
-        found=found, action_form=MemberActionForm(), SignupStatus=SignupStatus,
-    )
+        found=found, action_form=MemberActionForm(), SignupStatus=SignupStatus, search_form=ConfirmForm(),
+        card=bool(query) and lookup.looks_like_card(query),
+    ), status
 
 
 @bp.get("/<activity_id>/door/code")
@@ -243,9 +257,10 @@ def _door_step(activity_id, action, done_message):
     if not form.validate_on_submit() or not form.member.data:
         abort(400)
     member = _member_from_form(form)
-    back = url_for("activities.door", activity_id=activity.id, q=request.form.get("q") or None)
+    back = url_for("activities.door", activity_id=activity.id, q=str(member.number))
     try:
-        action(g.actor, activity, member, how=request.form.get("how") if request.form.get("how") in ("card", "staff") else "staff")
+        how = "card" if request.form.get("how") == "card" else "staff"
+        action(g.actor, activity, member, how=how)
     except ActionError as exc:
         return _refused(exc, back)
     flash(done_message(member), "success")

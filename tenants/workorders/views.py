@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 from core.errors import ActionError
 from core.identity.models import Role
 from core.tenancy.access import NotFound
-from core.uploads import UploadRefused, path_of, save_upload
 from core.web.community import community_blueprint, require_role
 from tenants.grid.access import access_team, member_in_community
 from tenants.grid.queries import active_members, team_members, teams
-from tenants.workorders import actions, flow, labels, paying, queries
+from tenants.workorders import actions, flow, labels, paying, photos, queries
 from tenants.workorders.access import access_category, access_order
 from tenants.workorders.forms import (
     CategoryForm,
@@ -28,7 +27,6 @@ from tenants.workorders.forms import (
 from tenants.workorders.models import OrderKind, OrderStatus
 
 bp = community_blueprint("workorders", __name__, "/workorders")
-PHOTO_FOLDER = "workorders"
 
 
 @bp.context_processor
@@ -51,9 +49,9 @@ def _photo(field):
     if not upload or not getattr(upload, "filename", ""):
         return None, None
     try:
-        return save_upload(g.community.id, PHOTO_FOLDER, upload), None
-    except UploadRefused as exc:
-        return None, exc.message
+        return photos.save_upload(g.community.id, upload), None
+    except photos.PhotoError as exc:
+        return None, photos.message(exc)
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -88,6 +86,8 @@ def report():
     if g.actor.member is None:
         abort(404)
     form = _report_form()
+    if request.method == "GET" and g.actor.is_staff and request.args.get("reporter"):
+        form.reporter.data = request.args["reporter"]  # from assisted mode: the resident found
     status, error = 200, None
     if form.validate_on_submit():
         reporter = g.actor.member
@@ -242,7 +242,7 @@ def confirm(order_id):
 def photo(order_id, which):
     order = _order(order_id)
     name = {"report": order.photo, "done": order.done_photo}.get(which)
-    path = name and path_of(order.community_id, PHOTO_FOLDER, name)
+    path = name and photos.path_of(order.community_id, name)
     if not path:
         abort(404)
     response = send_file(path, mimetype="image/jpeg", max_age=0)
