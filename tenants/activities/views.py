@@ -330,8 +330,7 @@ def close(activity_id):
         activity = actions.do_close(g.actor, activity)
     except ActionError as exc:
         return _sheet(activity, status=exc.status, error=exc.message)
-    flash(_("Closed: %(people)d volunteers received %(points)d points in total.",
-            people=activity.attendees_paid, points=activity.points_paid), "success")
+    # the sheet says how many were paid, and how much
     return redirect(url_for("activities.sheet", activity_id=activity.id))
 
 

@@ -4,6 +4,7 @@ an audit row, and tells the people concerned. A refused step raises ``ActionErro
 a step that does not fit the status, 403 for a person who may not take it, 422 for bad
 input) and writes nothing."""
 
+import json
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -59,7 +60,8 @@ def _event(order, step, actor=None, note=None, **data) -> OrderEvent:
     event = OrderEvent(
         id=new_id(), order_id=order.id, step=step,
         actor_member_id=actor.member.id if actor is not None and actor.member else None,
-        actor_user_id=actor.user.id if actor is not None else None, note=note, data=data,
+        actor_user_id=actor.user.id if actor is not None else None, note=note,
+        data=json.loads(json.dumps(data, default=str)),  # ids as strings: JSON values only
     )
     db.session.add(event)
     return event
