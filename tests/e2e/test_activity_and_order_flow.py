@@ -18,7 +18,8 @@ from tests.world import PASSWORD
 LANGUAGES = {"zh": "zh-CN", "en": "en-GB"}
 
 
-def new_resident(app, world, lang):
+def new_resident(app, world, lang, role="resident"):
+    """A person of our own (browser tests commit: the world's people keep their balances)."""
     from core.identity.actions import do_add_member, do_create_user
     from core.identity.models import AccountKind, Role
     from core.tenancy.context import use_community
@@ -29,7 +30,7 @@ def new_resident(app, world, lang):
     with app.app_context(), use_community(world.ids["c1"]):
         with atomic():
             user = do_create_user(login, PASSWORD, name)
-            member = do_add_member(world.community("c1"), user, Role.RESIDENT, account_kind=AccountKind.BLUE)
+            member = do_add_member(world.community("c1"), user, Role(role), account_kind=AccountKind.BLUE)
             member_id = member.id
     return login, name, member_id
 
@@ -189,9 +190,9 @@ def test_a_work_order_from_report_to_rating_to_points(app, world, live_server, c
     assert resident.locator("img.photo").evaluate("img => img.naturalWidth") == 480
     shot(resident, f"order-{lang}-02-reported")
 
-    # the grid worker takes it and records the work
-    grid = sign_in(chromium, base, "c1_grid", locale)
-    grid_member = world.member_id("c1_grid")
+    # a grid worker takes it and records the work
+    worker_login, _name, grid_member = new_resident(app, world, lang, role="grid_worker")
+    grid = sign_in(chromium, base, worker_login, locale)
     before = balance(app, world, grid_member)
     grid.goto(order_url)
     shot(grid, f"order-{lang}-03-staff-view")
