@@ -68,7 +68,7 @@ def test_door_page_shows_the_code_and_finds_by_number(web, world, app):
     assert web.get(door + "/code").status_code == 403
 
 
-PAGES = [("GET", ""), ("POST", "/signup"), ("POST", "/cancel"), ("POST", "/code"), ("POST", "/publish"),
+PAGES = [("GET", ""), ("POST", "/door"), ("POST", "/signup"), ("POST", "/cancel"), ("POST", "/code"), ("POST", "/publish"),
          ("GET", "/door"), ("GET", "/door/code"), ("POST", "/checkin"), ("POST", "/checkout"),
          ("GET", "/sheet"), ("POST", "/makeup"), ("POST", "/close")]
 
@@ -85,3 +85,25 @@ def test_c2_admin_gets_404_on_c1_activity(web, world, method, path):
         data = {"member": str(world.member_id("c1_red")), "code": "123456", "minutes": "5", "reason": "r"}
         assert web.post_form(page(world, "c2", target), data, page=home).status_code == 404
         assert web.post_form(page(world, "c1", target), data, page=home).status_code == 404
+
+
+def test_door_finds_a_resident_by_card_and_throttles_wrong_cards(web, world, app):
+    from sqlalchemy import select
+
+    from core.identity.models import Member
+    from tenants.cards.queries import current_code
+
+    with app.app_context(), use_community(world.ids["c1"]):
+        red = db.session.scalar(select(Member).where(Member.id == world.member_id("c1_red")))
+        code = current_code(red)
+    web.login("c1_grid")
+    door = page(world, "c1", f"/{world.ids['activity:c1']}/door")
+    found = web.post_form(door, {"q": code}, page=door).get_data(as_text=True)
+    assert "c1 red person" in found and 'name="how" value="card"' in found
+    assert code not in found  # the code is not echoed back into the page
+    number, _dash, mac = code.partition("-")
+    wrong = f"{number}-{'A' * len(mac) if mac[0] != 'A' else 'B' * len(mac)}"
+    for _ in range(20):
+        miss = web.post_form(door, {"q": wrong}, page=door)
+        assert miss.status_code == 200 and "c1 red person" not in miss.get_data(as_text=True).split("door-results")[-1]
+    assert web.post_form(door, {"q": code}, page=door).status_code == 429
