@@ -4,6 +4,8 @@ These functions take part in the caller's transaction (the caller's ``do_*`` act
 they check everything first and raise before writing anything, so a refused change leaves no
 trace. Wallets are locked in a fixed order (by id) before any check, which makes concurrent
 spends exact and deadlock-free; on SQLite ``BEGIN IMMEDIATE`` serialises writers instead.
+
+After a ``LedgerError`` the caller's transaction must be rolled back (``atomic()`` does it).
 """
 
 import hashlib
@@ -11,14 +13,21 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.extensions import db
 from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
-from core.ledger.policy import expiry_for
+from core.ledger.policy import NON_EARNING_KINDS, expiry_for
+from core.tenancy.context import current_scope
+from core.tenancy.scoping import CrossTenantAccess
 from core.types import utcnow
+
+__all__ = ["NON_EARNING_KINDS"]  # re-exported: it used to live here
 
 
 class LedgerError(Exception):
@@ -56,11 +65,86 @@ class Cause:
 # --- accounts ----------------------------------------------------------------------------
 
 
-def _account(community_id, kind: AccountKind, key: str, **owner) -> LedgerAccount:
-    query = select(LedgerAccount).where(
-        LedgerAccount.community_id == community_id, LedgerAccount.key == key
+# The hot path (award, spend) reads and writes with Core statements on the session's
+# connection: the same SQL the ORM would send, without the unit of work's cost per row
+# (bench/ledger.py measures it). Rows still go through the session's transaction, its
+# tenant settings (RLS) and the checks below.
+ACCOUNTS = LedgerAccount.__table__
+TRANSACTIONS = LedgerTransaction.__table__
+POSTINGS = LedgerPosting.__table__
+
+
+@dataclass
+class _Ref:
+    """An account as posting needs it; wallets also carry their locked, current balance."""
+
+    id: uuid.UUID
+    community_id: uuid.UUID
+    kind: AccountKind
+    balance: int = 0
+    member_id: uuid.UUID | None = None
+
+
+def _check_scope(community_id) -> None:
+    """Core statements skip the ORM's tenant filter and flush check: the same rule, here
+    (on PostgreSQL row-level security refuses it as well)."""
+    scope = current_scope()
+    if not scope.all_communities and scope.community_id != community_id:
+        raise CrossTenantAccess(
+            f"ledger of community {community_id} used while acting for {scope.community_id}"
+        )
+
+
+def _ref(community_id, kind: AccountKind, key: str, *, lock: bool = False, **owner) -> _Ref:
+    """The account by key, opened on first use; ``lock`` locks its row (wallets)."""
+    _check_scope(community_id)
+    query = select(ACCOUNTS.c.id, ACCOUNTS.c.balance, ACCOUNTS.c.member_id).where(
+        ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.key == key
     )
-    account = db.session.scalar(query)
+    if lock:
+        query = query.with_for_update()
+    row = db.session.connection().execute(query).first()
+    if row is None:
+        account = _account(community_id, kind, key, lock=lock, **owner)
+        return _Ref(account.id, community_id, kind, account.balance, account.member_id)
+    return _Ref(row.id, community_id, kind, row.balance, row.member_id)
+
+
+ACCOUNT_BY_KEY = select(ACCOUNTS).where(
+    ACCOUNTS.c.community_id == bindparam("community_id"), ACCOUNTS.c.key == bindparam("key")
+)
+
+
+def _find_account(community_id, key: str, *, lock: bool = False) -> LedgerAccount | None:
+    if lock:
+        return db.session.scalar(
+            select(LedgerAccount)
+            .where(LedgerAccount.community_id == community_id, LedgerAccount.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    # Read as a row and handed to the session as its object: what an ORM query would
+    # return, for a fraction of its cost (every spend looks up its target this way).
+    _check_scope(community_id)
+    row = db.session.connection().execute(
+        ACCOUNT_BY_KEY, {"community_id": community_id, "key": key}
+    ).first()
+    if row is None:
+        return None
+    held = db.session.identity_map.get(db.session.identity_key(LedgerAccount, (row.id, community_id)))
+    if held is not None:
+        return held
+    account = LedgerAccount(**row._mapping)
+    make_transient_to_detached(account)
+    db.session.add(account)
+    return account
+
+
+def _account(community_id, kind: AccountKind, key: str, *, lock: bool = False,
+             **owner) -> LedgerAccount:
+    """The account, opened on first use. ``lock``: also lock its row (wallets) for this
+    transaction and read its current balance; a row this transaction creates is its own."""
+    account = _find_account(community_id, key, lock=lock)
     if account is not None:
         return account
     account = LedgerAccount(community_id=community_id, kind=kind, key=key, balance=0, **owner)
@@ -68,12 +152,50 @@ def _account(community_id, kind: AccountKind, key: str, **owner) -> LedgerAccoun
         with db.session.begin_nested():
             db.session.add(account)
     except IntegrityError:  # opened concurrently by another transaction: use that one
-        account = db.session.scalar(query)
+        account = _find_account(community_id, key, lock=lock)
     return account
 
 
 def wallet_of(member) -> LedgerAccount:
     return _account(member.community_id, AccountKind.WALLET, f"wallet:{member.id}", member_id=member.id)
+
+
+def _locked_wallet_of(member) -> _Ref:
+    """The member's wallet, locked for this transaction: one query for lookup and lock."""
+    return _ref(member.community_id, AccountKind.WALLET, f"wallet:{member.id}", lock=True,
+                member_id=member.id)
+
+
+def _wallet_and_other():
+    """Built once (its SQL is then cached): the wallet row locked, another account's id."""
+    wallet, other = ACCOUNTS.alias("wallet"), ACCOUNTS.alias("other")
+    other_id = (
+        select(other.c.id)
+        .where(other.c.community_id == bindparam("community_id"), other.c.key == bindparam("other_key"))
+        .scalar_subquery()
+    )
+    return (
+        select(wallet.c.id, wallet.c.balance, other_id.label("other_id"))
+        .where(wallet.c.community_id == bindparam("community_id"),
+               wallet.c.key == bindparam("wallet_key"))
+        .with_for_update(of=wallet)
+    )
+
+
+WALLET_AND_OTHER = _wallet_and_other()
+
+
+def _locked_wallet_and(member, kind: AccountKind, key: str) -> tuple[_Ref, _Ref]:
+    """The member's wallet, locked, and another account by key (not locked): one query."""
+    community_id = member.community_id
+    _check_scope(community_id)
+    row = db.session.connection().execute(WALLET_AND_OTHER, {
+        "community_id": community_id, "wallet_key": f"wallet:{member.id}", "other_key": key,
+    }).first()
+    if row is None or row.other_id is None:  # first use of one of them: open it
+        return _locked_wallet_of(member), _ref(community_id, kind, key)
+    return (_Ref(row.id, community_id, AccountKind.WALLET, row.balance, member.id),
+            _Ref(row.other_id, community_id, kind))
 
 
 def issuance_account(community_id) -> LedgerAccount:
@@ -100,26 +222,29 @@ def merchant_account(community_id, merchant_id) -> LedgerAccount:
 def _fingerprint(kind, entries, member_id, cause) -> str:
     data = {
         "kind": kind,
-        "entries": sorted([str(a.id), int(n)] for a, n in entries),
+        "entries": sorted([str(a.id), int(n)] for a, n, *_ in entries),
         "member": str(member_id or ""),
         "cause": [cause.type, str(cause.id)] if cause else None,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def _lock_wallets(accounts: Sequence[LedgerAccount]) -> dict[uuid.UUID, LedgerAccount]:
+def _lock_wallets(accounts: Sequence) -> dict[uuid.UUID, _Ref]:
     """Lock the wallets involved, in id order, and read their current balances."""
-    ids = sorted({a.id for a in accounts if a.kind == AccountKind.WALLET})
-    if not ids:
+    wallets = {a.id: a for a in accounts if a.kind == AccountKind.WALLET}
+    if not wallets:
         return {}
-    rows = db.session.scalars(
-        select(LedgerAccount)
-        .where(LedgerAccount.id.in_(ids))
-        .order_by(LedgerAccount.id)
+    community_id = next(iter(wallets.values())).community_id
+    rows = db.session.connection().execute(
+        select(ACCOUNTS.c.id, ACCOUNTS.c.balance, ACCOUNTS.c.member_id)
+        .where(ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.id.in_(sorted(wallets)))
+        .order_by(ACCOUNTS.c.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    return {row.id: row for row in rows}
+    return {
+        row.id: _Ref(row.id, community_id, AccountKind.WALLET, row.balance, row.member_id)
+        for row in rows
+    }
 
 
 def existing_transaction(community_id, idempotency_key) -> LedgerTransaction | None:
@@ -146,21 +271,33 @@ def post(
     reverses: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
     """Write one balanced transaction. A retry with the same key returns the first one."""
-    entries = [(account, int(amount)) for account, amount in entries if int(amount) != 0]
-    if not entries or sum(amount for _, amount in entries) != 0:
-        raise Unbalanced("postings must be non-empty and sum to zero")
-    if any(account.community_id != community.id for account, _ in entries):
-        raise LedgerError("an account of another community")
-    fingerprint = _fingerprint(kind, entries, member_id, cause)
+    return _post(
+        community, kind=kind, reason=reason, legs=[(a, n, None) for a, n in entries],
+        actor_id=actor_id, member_id=member_id, cause=cause, idempotency_key=idempotency_key,
+        reverses=reverses,
+    )
 
-    wallets = _lock_wallets([account for account, _ in entries])
+
+def _post(community, *, kind, reason, legs, actor_id=None, member_id=None, cause=None,
+          idempotency_key=None, reverses=None, locked=None) -> LedgerTransaction:
+    """``legs``: (account, amount, carried expiry). A reversal's debit of a wallet carries the
+    expiry of the credit it takes back, so the points it removes are those very points.
+    ``locked``: wallets this transaction has already locked (and read) itself."""
+    legs = [(account, int(amount), carried) for account, amount, carried in legs if int(amount) != 0]
+    if not legs or sum(amount for _, amount, _ in legs) != 0:
+        raise Unbalanced("postings must be non-empty and sum to zero")
+    if any(account.community_id != community.id for account, _, _ in legs):
+        raise LedgerError("an account of another community")
+    _check_scope(community.id)
+    fingerprint = _fingerprint(kind, legs, member_id, cause)
+
+    wallets = dict(locked or {})
+    wallets.update(_lock_wallets([a for a, _, _ in legs if a.id not in wallets]))
     previous = existing_transaction(community.id, idempotency_key)
     if previous is not None:
-        if previous.fingerprint != fingerprint:
-            raise IdempotencyKeyReused("this key was used for another change")
-        return previous
+        return _same_request(previous, fingerprint)
 
-    for account, amount in entries:
+    for account, amount, _ in legs:
         wallet = wallets.get(account.id)
         if wallet is not None and wallet.balance + amount < 0:
             raise InsufficientPoints(
@@ -168,47 +305,139 @@ def post(
             )
 
     now = utcnow()
-    transaction = LedgerTransaction(
-        id=_new_id(),
-        community_id=community.id,
-        kind=kind,
-        reason=reason[:200],
-        actor_id=getattr(actor_id, "id", actor_id),
-        member_id=member_id,
-        cause_type=cause.type if cause else None,
-        cause_id=str(cause.id) if cause else None,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        reverses_id=reverses.id if reverses else None,
-        created_at=now,
-    )
-    db.session.add(transaction)
-    for account, amount in entries:
+    earning = reverses is None and kind not in NON_EARNING_KINDS
+    row = {
+        "id": _new_id(),
+        "community_id": community.id,
+        "kind": kind,
+        "reason": reason[:200],
+        "actor_id": getattr(actor_id, "id", actor_id),
+        "member_id": member_id,
+        "cause_type": cause.type if cause else None,
+        "cause_id": str(cause.id) if cause else None,
+        "idempotency_key": idempotency_key,
+        "fingerprint": fingerprint,
+        "reverses_id": reverses.id if reverses else None,
+        "created_at": now,
+    }
+    postings, balances = [], {}
+    for account, amount, carried in legs:
         wallet = wallets.get(account.id)
-        balance_after = None
-        expires_at = None
+        balance_after = expires_at = None
         if wallet is not None:
-            wallet.balance += amount
-            balance_after = wallet.balance
-            if amount > 0 and kind not in NON_EARNING_KINDS:
+            balance_after = balances[account.id] = balances.get(account.id, wallet.balance) + amount
+            if amount > 0 and earning:
                 expires_at = expiry_for(community, now)
-        db.session.add(
-            LedgerPosting(
-                community_id=community.id,
-                transaction_id=transaction.id,
-                account_id=account.id,
-                amount=amount,
-                balance_after=balance_after,
-                expires_at=expires_at,
-                created_at=now,
-            )
+            elif amount < 0:
+                expires_at = carried
+        postings.append({
+            "community_id": community.id, "id": _new_id(), "transaction_id": row["id"],
+            "account_id": account.id, "amount": amount, "balance_after": balance_after,
+            "expires_at": expires_at, "created_at": now,
+        })
+
+    if wallets or not (idempotency_key or reverses):
+        # Wallet rows are locked: a rival with the same key or the same original waited for
+        # us and then saw our row above. Only a different change under a reused key can
+        # still collide here (it locked other wallets).
+        _write_or_explain(community, row, postings, balances, idempotency_key, reverses)
+    else:
+        # Nothing was locked (no wallet involved): two requests may race to the same key.
+        try:
+            with db.session.begin_nested():
+                _write(community, row, postings, balances)
+        except IntegrityError:
+            previous = existing_transaction(community.id, idempotency_key)
+            if previous is not None:
+                return _same_request(previous, fingerprint)
+            raise AlreadyReversed("this transaction was already reversed") from None
+    for account_id, balance in balances.items():
+        wallets[account_id].balance = balance
+        _sync_loaded_account(community.id, account_id, balance)
+    return _persistent(LedgerTransaction(**row))
+
+
+def _write(community, row, postings, balances) -> None:
+    db.session.flush()  # the caller's pending rows first (foreign keys, order of events)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(WRITE_PG, _write_pg_params(community.id, row, postings, balances))
+        return
+    connection.execute(insert(TRANSACTIONS), row)
+    connection.execute(insert(POSTINGS), postings)
+    for account_id, balance in balances.items():
+        connection.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.community_id == community.id, ACCOUNTS.c.id == account_id)
+            .values(balance=balance)
         )
-    db.session.flush()
+
+
+# PostgreSQL: the whole write in one round trip and one statement, whatever the number of
+# postings and wallets (arrays), so the server prepares it once. Data-modifying CTEs run
+# whether or not the main statement reads them; foreign keys are checked at its end.
+TRANSACTION_COLUMNS = (
+    "community_id", "id", "kind", "reason", "actor_id", "member_id", "cause_type", "cause_id",
+    "idempotency_key", "fingerprint", "reverses_id", "created_at",
+)
+POSTING_COLUMNS = (
+    ("community_id", "uuid"), ("id", "uuid"), ("transaction_id", "uuid"), ("account_id", "uuid"),
+    ("amount", "bigint"), ("balance_after", "bigint"), ("expires_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+)
+WRITE_PG = (
+    "WITH ledger_transaction_written AS (INSERT INTO ledger_transactions ("
+    + ", ".join(TRANSACTION_COLUMNS) + ") VALUES ("
+    + ", ".join(f"%(t_{c})s" for c in TRANSACTION_COLUMNS) + ")), "
+    "ledger_postings_written AS (INSERT INTO ledger_postings ("
+    + ", ".join(c for c, _ in POSTING_COLUMNS) + ") SELECT * FROM unnest("
+    + ", ".join(f"%(p_{c})s::{t}[]" for c, t in POSTING_COLUMNS) + ")) "
+    "UPDATE ledger_accounts SET balance = changed.balance "
+    "FROM unnest(%(w_id)s::uuid[], %(w_balance)s::bigint[]) AS changed(id, balance) "
+    "WHERE ledger_accounts.community_id = %(t_community_id)s AND ledger_accounts.id = changed.id"
+)
+
+
+def _write_pg_params(community_id, row, postings, balances) -> dict:
+    params = {f"t_{c}": row[c] for c in TRANSACTION_COLUMNS}
+    for column, _ in POSTING_COLUMNS:
+        params[f"p_{column}"] = [p[column] for p in postings]
+    params["w_id"] = list(balances)
+    params["w_balance"] = list(balances.values())
+    return params
+
+
+def _write_or_explain(community, row, postings, balances, idempotency_key, reverses) -> None:
+    try:
+        _write(community, row, postings, balances)
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if idempotency_key and "idempotency_key" in message:
+            raise IdempotencyKeyReused("this key was used for another change") from exc
+        if reverses is not None and "reverses_id" in message:
+            raise AlreadyReversed("this transaction was already reversed") from exc
+        raise
+
+
+def _sync_loaded_account(community_id, account_id, balance) -> None:
+    """An account object the session already holds learns its new balance (as loaded)."""
+    key = db.session.identity_key(LedgerAccount, (account_id, community_id))
+    account = db.session.identity_map.get(key)
+    if account is not None:
+        set_committed_value(account, "balance", balance)
+
+
+def _persistent(transaction: LedgerTransaction) -> LedgerTransaction:
+    """The row just inserted, as the session's object (no query: every column is known)."""
+    make_transient_to_detached(transaction)
+    db.session.add(transaction)
     return transaction
 
 
-# Credits of these kinds give back points already held: they do not start a new expiry clock.
-NON_EARNING_KINDS = frozenset({"refund", "reversal"})
+def _same_request(previous: LedgerTransaction, fingerprint: str) -> LedgerTransaction:
+    if previous.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("this key was used for another change")
+    return previous
 
 
 def _new_id():
@@ -225,10 +454,11 @@ def award(community, member, points: int, *, reason, actor=None, cause=None,
     """Issue ``points`` to ``member``'s wallet from the community's issuance account."""
     if points <= 0:
         raise LedgerError("an award is a positive number of points")
-    return post(
+    wallet, issuance = _locked_wallet_and(member, AccountKind.ISSUANCE, "issuance")
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=member.id, cause=cause,
-        idempotency_key=idempotency_key,
-        entries=[(issuance_account(community.id), -points), (wallet_of(member), points)],
+        idempotency_key=idempotency_key, locked={wallet.id: wallet},
+        legs=[(issuance, -points, None), (wallet, points, None)],
     )
 
 
@@ -238,10 +468,15 @@ def spend(community, member, points: int, *, to: LedgerAccount, reason, actor=No
     account). Raises ``InsufficientPoints`` and writes nothing when the wallet is short."""
     if points <= 0:
         raise LedgerError("a spend is a positive number of points")
-    return post(
+    if to.kind == AccountKind.WALLET:  # two wallets: ``_post`` locks both, in id order
+        wallet, locked = wallet_of(member), None
+    else:
+        wallet = _locked_wallet_of(member)
+        locked = {wallet.id: wallet}
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=member.id, cause=cause,
-        idempotency_key=idempotency_key,
-        entries=[(wallet_of(member), -points), (to, points)],
+        idempotency_key=idempotency_key, locked=locked,
+        legs=[(wallet, -points, None), (to, points, None)],
     )
 
 
@@ -251,17 +486,6 @@ def reverse(community, original: LedgerTransaction, *, reason, actor=None,
     an award the member has already spent fails with ``InsufficientPoints``."""
     if original.reverses_id is not None:
         raise LedgerError("a reversal is not reversed; post a new transaction")
-    already = db.session.scalar(
-        select(LedgerTransaction.id).where(
-            LedgerTransaction.community_id == community.id,
-            LedgerTransaction.reverses_id == original.id,
-        )
-    )
-    if already is not None:
-        previous = existing_transaction(community.id, idempotency_key)
-        if previous is not None and previous.reverses_id == original.id:
-            return previous
-        raise AlreadyReversed("this transaction was already reversed")
     postings = db.session.scalars(
         select(LedgerPosting).where(
             LedgerPosting.community_id == community.id,
@@ -274,41 +498,75 @@ def reverse(community, original: LedgerTransaction, *, reason, actor=None,
             select(LedgerAccount).where(LedgerAccount.id.in_([p.account_id for p in postings]))
         )
     }
-    return post(
+    # Lock first, then look for an earlier reversal: two concurrent reversals of one
+    # transaction queue on its wallets, and the second sees the first.
+    wallets = _lock_wallets(list(accounts.values()))
+    already = db.session.scalar(
+        select(LedgerTransaction.id).where(
+            LedgerTransaction.community_id == community.id,
+            LedgerTransaction.reverses_id == original.id,
+        )
+    )
+    if already is not None:
+        previous = existing_transaction(community.id, idempotency_key)
+        if previous is not None and previous.reverses_id == original.id:
+            return previous
+        raise AlreadyReversed("this transaction was already reversed")
+    return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=original.member_id,
         cause=Cause("transaction", original.id), idempotency_key=idempotency_key,
-        reverses=original, entries=[(accounts[p.account_id], -p.amount) for p in postings],
+        reverses=original, locked=wallets,
+        legs=[(accounts[p.account_id], -p.amount, p.expires_at) for p in postings],
     )
 
 
 def refund(community, member, points: int, *, source: LedgerAccount, reason, actor=None,
            cause=None, idempotency_key=None) -> LedgerTransaction:
     """Give points back from ``source`` (the shop, a merchant's account) to the wallet."""
-    return post(
+    if points <= 0:
+        raise LedgerError("a refund is a positive number of points")
+    if source.kind == AccountKind.WALLET:
+        wallet, locked = wallet_of(member), None
+    else:
+        wallet = _locked_wallet_of(member)
+        locked = {wallet.id: wallet}
+    return _post(
         community, kind="refund", reason=reason, actor_id=actor, member_id=member.id,
-        cause=cause, idempotency_key=idempotency_key,
-        entries=[(source, -points), (wallet_of(member), points)],
+        cause=cause, idempotency_key=idempotency_key, locked=locked,
+        legs=[(source, -points, None), (wallet, points, None)],
     )
+
+
+def expiry_key(member, now: datetime) -> str:
+    return f"expiry:{member.id}:{now.date().isoformat()}"
 
 
 def expire_due(community, member, now=None, *, actor=None) -> LedgerTransaction | None:
     """Move the member's points that are past their expiry into the expired account.
 
-    Points are spent oldest first, so what has expired by ``now`` is what was earned with an
-    expiry before ``now`` less everything that has left the wallet so far (spends, earlier
-    expiries, reversals): no lot bookkeeping, no posting ever updated.
+    At most one expiry per member per (UTC) day: the day is the idempotency key, and a second
+    run on the same day returns the first one's transaction and moves nothing, even if more
+    points have fallen due since (they go the next day). Returns None when nothing is due.
+    The wallet is locked before the sum is taken, so a concurrent spend cannot make it stale.
     """
-    from core.ledger.queries import expirable_points
+    from core.ledger.queries import expirable_points, wallet_account
 
     now = now or utcnow()
-    due = expirable_points(member, now)
+    if wallet_account(member) is None:
+        return None
+    wallet = _locked_wallet_of(member)
+    key = expiry_key(member, now)
+    previous = existing_transaction(community.id, key)
+    if previous is not None:
+        return previous
+    due = expirable_points(member, now, account=wallet)
     if due <= 0:
         return None
-    day = now.date().isoformat()
-    return post(
+    return _post(
         community, kind="expiry", reason="expiry", actor_id=actor, member_id=member.id,
-        cause=Cause("expiry", day), idempotency_key=f"expiry:{member.id}:{day}",
-        entries=[(wallet_of(member), -due), (expired_account(community.id), due)],
+        cause=Cause("expiry", now.date().isoformat()), idempotency_key=key,
+        locked={wallet.id: wallet},
+        legs=[(wallet, -due, None), (_ref(community.id, AccountKind.EXPIRED, "expired"), due, None)],
     )
 
 

@@ -64,6 +64,8 @@ class LedgerTransaction(CommunityScoped, Base):
     __tablename__ = "ledger_transactions"
     __table_args__ = (
         UniqueConstraint("community_id", "idempotency_key"),
+        # A transaction is reversed at most once, whatever races the code loses.
+        UniqueConstraint("community_id", "reverses_id"),
         ForeignKeyConstraint(["community_id", "member_id"], ["members.community_id", "members.id"]),
         ForeignKeyConstraint(
             ["community_id", "reverses_id"],
@@ -109,7 +111,8 @@ class LedgerPosting(CommunityScoped, Base):
     account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     amount: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int | None] = mapped_column(BigInteger)
-    # On wallet credits: when these points expire under the community's policy (None: never)
+    # On wallet credits: when these points expire under the community's policy (None: never).
+    # A reversal's debit of a wallet carries the expiry of the credit it takes back.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     transaction: Mapped[LedgerTransaction] = relationship(

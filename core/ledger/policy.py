@@ -5,12 +5,20 @@
 - ``{"policy": "year_end"}``: at the end of the calendar year after the one they were earned in.
 
 Dates are the community's: "end of the year" is midnight of 1 January in its time zone.
+
+Which points expire is decided by one rule, "points are used soonest-expiring first": what has
+expired by a date is what was earned with an expiry up to that date, less everything that has
+been used so far (see ``core.ledger.queries.expirable_points``).
 """
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 POLICIES = ("never", "months", "year_end")
+
+# Wallet credits of these kinds give back points already held (a refund, a reversed spend):
+# they start no expiry clock of their own; they undo a use of points instead.
+NON_EARNING_KINDS = frozenset({"refund", "reversal"})
 
 
 def expiry_for(community, earned_at: datetime) -> datetime | None:

@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 
 from core.extensions import db
 from core.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+from core.ledger.policy import NON_EARNING_KINDS
 
 
 def wallet_account(member) -> LedgerAccount | None:
@@ -64,28 +65,41 @@ def history(member, *, start: datetime | None = None, end: datetime | None = Non
     ]
 
 
-def _wallet_totals(account, now: datetime):
-    """(credits with an expiry on or before ``now``, everything that ever left the wallet)."""
-    credits_due = func.coalesce(func.sum(case(
-        ((LedgerPosting.amount > 0) & (LedgerPosting.expires_at <= now), LedgerPosting.amount),
+def _expiry_totals(account, now: datetime) -> tuple[int, int]:
+    """(points earned with an expiry on or before ``now``, points used so far).
+
+    Earned: credits that carry an expiry, less reversals of such credits (their debits carry
+    the same expiry). Used: every other debit (spends, expiries), less what came back (refunds
+    and reversed spends: credits of a non-earning kind or of a reversal).
+    """
+    P, T = LedgerPosting, LedgerTransaction
+    came_back = (P.amount > 0) & P.expires_at.is_(None) & (
+        T.reverses_id.is_not(None) | T.kind.in_(NON_EARNING_KINDS)
+    )
+    earned_due = func.coalesce(func.sum(case((P.expires_at <= now, P.amount), else_=0)), 0)
+    used = func.coalesce(func.sum(case(
+        ((P.amount < 0) & P.expires_at.is_(None), -P.amount),
+        (came_back, -P.amount),
         else_=0,
     )), 0)
-    debits = func.coalesce(func.sum(case((LedgerPosting.amount < 0, -LedgerPosting.amount), else_=0)), 0)
     row = db.session.execute(
-        select(credits_due, debits).where(
-            LedgerPosting.community_id == account.community_id, LedgerPosting.account_id == account.id
-        )
+        select(earned_due, used)
+        .join(T, (T.community_id == P.community_id) & (T.id == P.transaction_id))
+        .where(P.community_id == account.community_id, P.account_id == account.id)
     ).one()
     return int(row[0]), int(row[1])
 
 
-def expirable_points(member, now: datetime) -> int:
-    """Points due to expire by ``now`` (oldest spent first; see ``actions.expire_due``)."""
-    account = wallet_account(member)
+def expirable_points(member, now: datetime, *, account: LedgerAccount | None = None) -> int:
+    """Points due to expire by ``now``: points are used soonest-expiring first, so that is
+    what was earned with an expiry up to ``now`` less everything used so far (never more
+    than the balance). A reversal counts as if the reversed transaction had never happened.
+    """
+    account = account or wallet_account(member)
     if account is None:
         return 0
-    credits_due, debits = _wallet_totals(account, now)
-    return max(0, min(credits_due - debits, account.balance))
+    earned_due, used = _expiry_totals(account, now)
+    return max(0, min(earned_due - max(0, used), account.balance))
 
 
 @dataclass

@@ -61,7 +61,10 @@ def _request_context(context: dict) -> None:
     context["request_id"] = g.get("request_id")
     context["path"] = request.path
     user = g.get("api_user") or g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
+    # ``is_anonymous``, not ``is_authenticated``: the latter reads ``User.active``, which after a
+    # commit reloads from the database, opening a transaction (on SQLite, the write lock)
+    # from inside a log call.
+    if user is not None and getattr(user, "is_anonymous", True) is False:
         from sqlalchemy import inspect
 
         # the identity key, not ``user.id``: an expired instance would reload from the database

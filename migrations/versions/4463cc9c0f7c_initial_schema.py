@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 129f2d5d0859
+Revision ID: 4463cc9c0f7c
 Revises: 
-Create Date: 2026-11-21 23:53:10.403395
+Create Date: 2026-11-22 00:35:18.605284
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '129f2d5d0859'
+revision = '4463cc9c0f7c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -289,7 +289,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['community_id', 'reverses_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_ledger_transactions_community_id_reverses_id_ledger_transactions')),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ledger_transactions_community_id_communities')),
     sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_ledger_transactions')),
-    sa.UniqueConstraint('community_id', 'idempotency_key', name=op.f('uq_ledger_transactions_community_id_idempotency_key'))
+    sa.UniqueConstraint('community_id', 'idempotency_key', name=op.f('uq_ledger_transactions_community_id_idempotency_key')),
+    sa.UniqueConstraint('community_id', 'reverses_id', name=op.f('uq_ledger_transactions_community_id_reverses_id'))
     )
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_transactions_cause', ['community_id', 'cause_type', 'cause_id'], unique=False)
