@@ -585,7 +585,7 @@ def balance_of_account(account: LedgerAccount) -> int:
 
 
 @dataclass(frozen=True)
-class _Ref:
+class _AccountId:
     """Just an account id, for ``_fingerprint`` (which reads only ``.id``)."""
 
     id: uuid.UUID
@@ -662,6 +662,7 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
     keys = [key for _m, _p, _r, key in rows]
     if any(not key for key in keys) or len(set(keys)) != len(keys):
         raise LedgerError("every batch award needs its own idempotency key")
+    _check_scope(community.id)
     db.session.flush()
 
     issuance = issuance_account(community.id)
@@ -682,13 +683,13 @@ def award_many(community, awards, *, actor=None, cause: Cause | None = None,
     now = utcnow()
     expires_at = expiry_for(community, now) if kind not in NON_EARNING_KINDS else None
     actor_id = getattr(actor, "id", actor)
-    issuance_ref = _Ref(issuance.id)
+    issuance_ref = _AccountId(issuance.id)
     cause_type, cause_id = (cause.type, str(cause.id)) if cause else (None, None)
     result: dict[str, uuid.UUID] = {}
     todo, changed = [], {}
     for member_id, points, reason, key in rows:
         wallet_id = wallet_ids[member_id]
-        fingerprint = _fingerprint(kind, [(issuance_ref, -points), (_Ref(wallet_id), points)], member_id, cause)
+        fingerprint = _fingerprint(kind, [(issuance_ref, -points), (_AccountId(wallet_id), points)], member_id, cause)
         if key in previous:
             first_id, first_fingerprint = previous[key]
             if first_fingerprint != fingerprint:
