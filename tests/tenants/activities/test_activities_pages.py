@@ -10,6 +10,8 @@ from core.tenancy.context import use_community
 from tenants.activities import codes
 from tenants.activities.models import Activity
 
+ENGLISH = {"Accept-Language": "en"}  # the words asserted below are the English source
+
 
 def page(world, community, path=""):
     return f"/c/{world.slugs[community]}/activities{path}"
@@ -36,7 +38,7 @@ def test_staff_create_form_refuses_bad_input(web, world):
     assert bad.status_code == 422
     ends_first = web.post_form(new, {"title": "T", "place": "P", "capacity": "3", "rule": "act_hour", "min_share": "60",
                                      "starts_at": "2031-01-01T10:00", "ends_at": "2031-01-01T09:00",
-                                     "signup_deadline": "2031-01-01T08:00"}, page=new)
+                                     "signup_deadline": "2031-01-01T08:00"}, page=new, headers=ENGLISH)
     assert ends_first.status_code == 422
     assert "The end must be after the start." in ends_first.get_data(as_text=True)
     created = web.post_form(new, {"title": "Tree planting", "place": "P", "capacity": "3", "rule": "act_hour",

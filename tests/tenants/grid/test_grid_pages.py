@@ -2,6 +2,8 @@
 
 import pytest
 
+ENGLISH = {"Accept-Language": "en"}  # the words asserted below are the English source
+
 
 def page(world, community, path=""):
     return f"/c/{world.slugs[community]}/grid{path}"
@@ -29,7 +31,8 @@ def test_bad_and_conflicting_input_is_shown_on_the_page(web, world):
     web.login("c1_admin")
     empty = web.post_form(page(world, "c1", "/"), {"name": "", "parent": ""}, page=page(world, "c1", "/"))
     assert empty.status_code == 422 and "error-summary" in empty.get_data(as_text=True)
-    dup = web.post_form(page(world, "c1", "/"), {"name": "c1 G1", "parent": ""}, page=page(world, "c1", "/"))
+    dup = web.post_form(page(world, "c1", "/"), {"name": "c1 G1", "parent": ""}, page=page(world, "c1", "/"),
+                        headers=ENGLISH)
     assert dup.status_code == 409
     assert "A grid with this name already exists." in dup.get_data(as_text=True)
 

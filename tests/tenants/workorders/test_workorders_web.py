@@ -11,6 +11,8 @@ from core.extensions import db
 from core.tenancy.context import all_communities
 from tenants.workorders.models import OrderEvent, WorkOrder
 
+ENGLISH = {"Accept-Language": "en"}  # the words asserted below are the English source
+
 
 def api_url(world, community, path=""):
     return f"/api/v1/c/{world.slugs[community]}/workorders{path}"
@@ -156,7 +158,7 @@ def test_staff_take_the_order_on_the_page_and_a_wrong_step_says_why(web, world):
     html = web.get(detail).get_data(as_text=True)
     assert 'data-test="accept"' in html and 'data-test="timeline"' in html
     assert web.post_form(detail + "/accept", {}, page=detail).status_code == 302
-    again = web.post_form(detail + "/accept", {}, page=detail)
+    again = web.post_form(detail + "/accept", {}, page=detail, headers=ENGLISH)
     assert again.status_code == 409
     assert "cannot be accepted now" in again.get_data(as_text=True)
     queue = web.get(page(world, "c1", "/")).get_data(as_text=True)
