@@ -33,7 +33,8 @@ _steps = []
 def demo_step(fn):
     """Register ``fn(context)``; ``context`` has ``communities`` (slug -> Community),
     ``users`` (login -> User), ``districts`` and ``logins`` (list of (login, what) to print)."""
-    _steps.append(fn)
+    if fn not in _steps:  # idempotent: init_app runs once per app created
+        _steps.append(fn)
     return fn
 
 

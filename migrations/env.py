@@ -11,7 +11,9 @@ from flask import current_app
 from sqlalchemy import create_engine
 
 config = context.config
-fileConfig(config.config_file_name)
+# keep the app's loggers: an upgrade run inside the app's process (tests, `linli db upgrade`)
+# must not silence them
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -64,6 +64,7 @@ def app():
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
         "UPLOAD_FOLDER": f"{tmp_dir}/uploads",
+        "EXTRA_CAPABILITIES": ["tests.failing_routes"],  # pages that fail on purpose
         **_database_config(tmp_dir),
     }
     app = create_app(config)

@@ -2,14 +2,16 @@
 
 import functools
 import hashlib
+import http
 
 from flask import current_app, g, json, request
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from marshmallow import EXCLUDE
 
-from core.api import idempotency  # noqa: F401  (its table must be in the metadata)
-from core.api.problems import ApiError, from_http_exception
+from core.api.idempotency import lookup, remember  # also registers the table with the models
+from core.api.problems import PROBLEM_MIMETYPE, ApiError, ProblemSchema, from_http_exception
 from core.identity.actions import user_for_token
 from core.identity.models import Role
 from core.tenancy.access import Forbidden, NotFound, enter_community
@@ -18,6 +20,19 @@ API_PREFIX = "/api/v1"
 
 
 class LinliApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        # flask-smorest documents errors in its own JSON shape; ours are problem+json
+        responses = {status.name: (status.phrase, status >= 400) for status in http.HTTPStatus}
+        responses["DEFAULT_ERROR"] = ("Default error response", True)
+        for name, (description, is_error) in responses.items():
+            response = {"description": description}
+            if is_error:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(name, response, lazy=True)
+
     def handle_http_exception(self, error):
         # An error answer never leaves half a change behind.
         from core.extensions import db
@@ -122,8 +137,9 @@ def idempotent(view):
         if len(key) > 200:
             raise ApiError(422, "invalid", _("Idempotency-Key is too long."),
                            errors={"Idempotency-Key": [_("Longer than 200 characters.")]})
-        from core.api.idempotency import lookup, remember
-
+        if not key.isprintable():  # control characters (NUL cannot even be stored)
+            raise ApiError(422, "invalid", _("Some fields are not valid."),
+                           errors={"Idempotency-Key": [_("Invalid value.")]})
         fingerprint = hashlib.sha256(request.get_data() or b"").hexdigest()
         scope = f"{request.method} {request.path}"
         stored = lookup(authenticated_user().id, key, scope)
@@ -145,4 +161,14 @@ def idempotent(view):
                      response.status_code, response.get_json())
         return response
 
-    return wrapper
+    return Blueprint.doc(parameters=[IDEMPOTENCY_HEADER])(wrapper)
+
+
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "A retry with the same key returns the first response and changes nothing; "
+                   "the same key with a different body is 409 idempotency_key_reused.",
+}

@@ -2,11 +2,30 @@
 
 from flask import Response, json
 from flask_babel import gettext as _
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from core.api.messages import translate_errors
 
 PROBLEM_TYPE = "https://linli.example/problems/"
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """The body of every error (documented in the OpenAPI description as the error response)."""
+
+    class Meta:
+        unknown = INCLUDE  # some problems add their own members (``redeemed_at``...)
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "a stable machine word"})
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.Raw(),
+        metadata={"description": "per field (422): the messages, or nested fields' messages"},
+    )
 
 
 class ApiError(HTTPException):
@@ -68,7 +87,7 @@ def problem_response(status, code, detail=None, errors=None, headers=None, **ext
     if errors:
         body["errors"] = errors
     response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json"
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -92,17 +111,19 @@ def from_http_exception(error: HTTPException) -> Response:
         errors = translate_errors(_flatten_locations(errors))
     code = DEFAULT_CODES.get(status, "error")
     detail = None
-    if status == 400 and data.get("messages") is None and errors is None:
-        code, detail = "malformed_request", _("The request body is not valid JSON.")
+    # a body that is not JSON at all (werkzeug's own 400, or webargs' {"json": [...]}): say so
+    # in the user's language instead of passing on the parser's English
+    if status == 400 and (errors is None or set(errors) == {"json"}):
+        code, detail, errors = "malformed_request", _("The request body is not valid JSON."), None
     return problem_response(status, code, detail, errors, headers)
 
 
 def _flatten_locations(errors: dict) -> dict:
     """webargs nests errors by location ({"json": {...}}); clients want the fields."""
     flat = {}
-    for location, fields in errors.items():
-        if isinstance(fields, dict):
-            flat.update(fields)
+    for location, by_field in errors.items():
+        if isinstance(by_field, dict):
+            flat.update(by_field)
         else:
-            flat[location] = fields
+            flat[location] = by_field
     return flat

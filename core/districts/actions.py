@@ -25,7 +25,8 @@ _community_setup_hooks = []
 
 
 def on_community_created(hook):
-    _community_setup_hooks.append(hook)
+    if hook not in _community_setup_hooks:  # idempotent: init_app runs once per app created
+        _community_setup_hooks.append(hook)
     return hook
 
 

@@ -1,3 +1,4 @@
+from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
 
@@ -17,11 +18,16 @@ def _conflict(exc: IdentityError):
     return ApiError(409, exc.code, message, errors={field: [message]})
 
 
-def _district(slug):
-    try:
-        return district_for(slug, authenticated_user())
-    except NotFound as exc:
-        raise not_found() from exc
+@blp.url_value_preprocessor
+def _enter_district(endpoint, values):
+    # The district is resolved before the body is read: another district (or none) answers
+    # 404 whatever the body holds, so a 422 never tells that a district exists.
+    if values and "district" in values:
+        slug = values.pop("district")
+        try:
+            g.district = district_for(slug, authenticated_user())
+        except NotFound as exc:
+            raise not_found() from exc
 
 
 @blp.route("")
@@ -43,10 +49,10 @@ class Districts(MethodView):
 class DistrictAdmins(MethodView):
     @blp.arguments(NewUserSchema)
     @blp.response(201, UserOut)
-    def post(self, body, district):
+    def post(self, body):
         """Add a district admin (platform admin)."""
         user = authenticated_user()
-        target = _district(district)
+        target = g.district
         if not user.is_platform_admin:
             raise ApiError(403, "forbidden", _("You are not allowed to do this."))
         try:
@@ -59,10 +65,10 @@ class DistrictAdmins(MethodView):
 class Communities(MethodView):
     @blp.arguments(CommunityIn)
     @blp.response(201, CommunityOut)
-    def post(self, body, district):
+    def post(self, body):
         """Create a community with its first admin; the district's templates are copied in."""
         user = authenticated_user()
-        target = _district(district)
+        target = g.district
         try:
             return do_create_community(
                 target, slug=body["slug"], name=body["name"], timezone=body["timezone"],

@@ -44,7 +44,7 @@ class CommunityOut(Schema):
     id = fields.UUID()
     slug = fields.String()
     name = fields.String()
-    district = fields.Function(lambda c: c.district.slug)
+    district = fields.String(attribute="district.slug")
     timezone = fields.String()
     currency = fields.String()
 

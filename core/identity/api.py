@@ -8,6 +8,7 @@ from core.api.framework import (
     api_blueprint,
     authenticated_user,
     community_api_blueprint,
+    idempotent,
     not_found,
     require_role,
 )
@@ -54,7 +55,8 @@ class MemberIn(Schema):
     login = fields.String(required=True, validate=validate.Regexp(LOGIN_PATTERN))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9]{6,20}$"))
+    # at most 20 characters with the "+": the column is String(20)
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9]{6,19}$"))
     role = fields.String(load_default="resident", validate=validate.OneOf([r.value for r in Role]))
     account_kind = fields.String(load_default="blue", validate=validate.OneOf([k.value for k in AccountKind]))
 
@@ -63,9 +65,9 @@ class MemberOut(Schema):
     id = fields.UUID()
     name = fields.String()
     number = fields.Integer()
-    role = fields.Function(lambda m: m.role.value)
-    account_kind = fields.Function(lambda m: m.account_kind.value)
-    balance = fields.Function(lambda m: member_balance(m))
+    role = fields.Enum(Role, by_value=True)
+    account_kind = fields.Enum(AccountKind, by_value=True)
+    balance = fields.Function(lambda m: member_balance(m), metadata={"type": "integer"})
 
 
 def member_balance(member) -> int:
@@ -77,6 +79,7 @@ def member_balance(member) -> int:
 
 @members.route("")
 class Members(MethodView):
+    @idempotent
     @members.arguments(MemberIn)
     @members.response(201, MemberOut)
     def post(self, body):

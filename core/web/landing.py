@@ -27,7 +27,9 @@ _providers = []
 
 
 def register_places(provider):
-    _providers.append(provider)
+    # idempotent: init_app runs again for every app the process creates (tests make several)
+    if provider not in _providers:
+        _providers.append(provider)
     return provider
 
 

@@ -1,5 +1,5 @@
 from core.tenancy.context import TenantScope, set_scope
-from core.web import errors, security
+from core.web import errors, input_guard, security
 from core.web.community import community_actions
 
 
@@ -11,6 +11,8 @@ def init_app(app):
     @app.url_value_preprocessor
     def _fresh_scope(_endpoint, _values):
         set_scope(TenantScope())
+
+    input_guard.init_app(app)
 
     @app.teardown_request
     def _clear_scope(_exc):
