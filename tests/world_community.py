@@ -65,10 +65,6 @@ def grid_world(world) -> None:
             # a row of this community per URL argument name, for the cross-tenant harness
             world.extra.setdefault("url_args", {}).setdefault(c, {}).update(
                 grid_id=grid.id, building_id=building.id, team_id=team.id)
-            if c == "c2":  # the victim's rows, for the generic cross-tenant harness
-                world.extra.setdefault("cross_tenant", {}).update(
-                    grid_id=("community", grid.id), building_id=("community", building.id),
-                    team_id=("community", team.id))
 
 
 RULES = [
@@ -129,11 +125,8 @@ def activities_and_orders_world(world) -> None:
                                             text="The stairwell light on floor 3 is broken.", place="B1 unit 2")
             world.ids[f"activity:{c}"], world.ids[f"order:{c}"] = activity.id, order.id
             world.ids[f"category:{c}"], world.ids[f"hazard_category:{c}"] = repairs.id, fire.id
+            # ``which``: a work order's photo, "report" or "done"
             world.extra.setdefault("url_args", {}).setdefault(c, {}).update(
-                activity_id=activity.id, order_id=order.id)
-            if c == "c2":
-                world.extra.setdefault("cross_tenant", {}).update(
-                    activity_id=("community", activity.id), order_id=("community", order.id),
-                    which=("community", "report"))  # a work order's photo: "report" or "done"
+                activity_id=activity.id, order_id=order.id, which="report")
             # other capabilities' tests read residents' inboxes: leave them as they were
             _forget_notices()

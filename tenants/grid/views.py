@@ -1,7 +1,7 @@
 """Admin pages for the grid (desktop-first tables). Grid workers may read them; changes are
 the community admin's. Each change posts to its own URL and comes back to the page."""
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.errors import ActionError
@@ -75,13 +75,14 @@ def _grid_form():
     return form
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 def grids():
+    if request.method == "POST":
+        return create_grid()
     require_role(Role.GRID_WORKER)
     return _grids_page(_grid_form())
 
 
-@bp.post("/")
 def create_grid():
     require_role(Role.ADMIN)
     form = _grid_form()
@@ -107,13 +108,14 @@ def _grid_page(grid, *, edit=None, staff=None, error=None, status=200):
     ), status
 
 
-@bp.get("/<grid_id>")
+@bp.route("/<grid_id>", methods=["GET", "POST"])
 def grid(grid_id):
+    if request.method == "POST":
+        return update_grid(grid_id)
     require_role(Role.GRID_WORKER)
     return _grid_page(_found(access_grid, grid_id))
 
 
-@bp.post("/<grid_id>")
 def update_grid(grid_id):
     require_role(Role.ADMIN)
     grid = _found(access_grid, grid_id)
@@ -177,13 +179,14 @@ def _buildings_page(form=None, error=None, status=200):
     ), status
 
 
-@bp.get("/buildings")
+@bp.route("/buildings", methods=["GET", "POST"])
 def buildings():
+    if request.method == "POST":
+        return create_building()
     require_role(Role.GRID_WORKER)
     return _buildings_page()
 
 
-@bp.post("/buildings")
 def create_building():
     require_role(Role.ADMIN)
     form = _building_form()
@@ -278,13 +281,14 @@ def _teams_page(form=None, error=None, status=200):
     ), status
 
 
-@bp.get("/teams")
+@bp.route("/teams", methods=["GET", "POST"])
 def teams():
+    if request.method == "POST":
+        return create_team()
     require_role(Role.GRID_WORKER)
     return _teams_page()
 
 
-@bp.post("/teams")
 def create_team():
     require_role(Role.ADMIN)
     form = _team_form()
