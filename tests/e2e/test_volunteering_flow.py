@@ -1,7 +1,10 @@
 """In a real browser at phone size, in both languages: one activity from publication to
 points (create, sign up, the door code, close and pay), and one work order from report to
 rating to points (report with a photo, accept, record the work, confirm and rate).
-Screenshots go to test-artifacts/screenshots/activity-<lang>-*.png and order-<lang>-*.png."""
+Screenshots go to test-artifacts/screenshots/activity-<lang>-*.png and order-<lang>-*.png.
+
+The module's name sorts after the e2e modules that start a Playwright of their own: two sync
+Playwright instances cannot be open at once, and this one uses the shared session browser."""
 
 import io
 import re
