@@ -22,6 +22,9 @@ CAPABILITIES = [
     "tenants.rules.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",
+    "tenants.grid.setup",
+    "tenants.activities.setup",
+    "tenants.workorders.setup",
 ]
 
 
