@@ -4,7 +4,7 @@ The language is the one the user chose (kept on the user, or in the session befo
 then the browser's Accept-Language, then Chinese. Times show in the community's time zone.
 """
 
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -21,7 +21,9 @@ def normalise_locale(value: str | None) -> str | None:
     return None
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # a task or the CLI: the default locale, unless force_locale chose one
     user_choice = getattr(current_user, "locale", None) if _has_user() else None
     chosen = normalise_locale(user_choice) or normalise_locale(session.get("locale"))
     if chosen:

@@ -31,3 +31,17 @@ def parse_id(value) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` ids like ``new_id``'s, with one call for the random bits (batch inserts)."""
+    millis = time.time_ns() // 1_000_000 & ((1 << 48) - 1)
+    random = os.urandom(10 * count)
+    result = []
+    for i in range(count):
+        rand = int.from_bytes(random[10 * i:10 * i + 10], "big")
+        value = millis << 80 | rand
+        value = (value & ~(0xF << 76)) | (0x7 << 76)
+        value = (value & ~(0x3 << 62)) | (0x2 << 62)
+        result.append(uuid.UUID(int=value))
+    return result

@@ -39,3 +39,14 @@ def enqueue_after_commit(task, *args, **kwargs) -> None:
     @event.listens_for(session, "after_commit", once=True)
     def _send(_session):
         task.delay(*args, **kwargs)
+
+
+def for_app(task):
+    """``task`` as registered on the current Flask app's Celery.
+
+    ``shared_task`` proxies resolve to Celery's *default* app, which is the last one
+    created; a process that builds a second Flask app (a test of migrations, a CLI check)
+    would otherwise run the task inside that other app and its database."""
+    from flask import current_app
+
+    return current_app.extensions["celery"].tasks[task.name]

@@ -579,3 +579,153 @@ def balance_of_account(account: LedgerAccount) -> int:
         )
     )
     return int(total or 0)
+
+
+# --- batch awards (closing an activity pays thousands at once) ---------------------------------
+
+
+@dataclass(frozen=True)
+class _AccountId:
+    """Just an account id, for ``_fingerprint`` (which reads only ``.id``)."""
+
+    id: uuid.UUID
+
+
+def _ensure_wallets(community_id, member_ids) -> dict[uuid.UUID, uuid.UUID]:
+    """member id -> wallet account id, opening the missing wallets with one INSERT (a wallet
+    opened concurrently is taken as it is: ON CONFLICT DO NOTHING)."""
+    from core.bulk import insert_rows, matching
+
+    keys = {f"wallet:{m}": m for m in member_ids}
+
+    def known():
+        return dict(db.session.execute(
+            select(LedgerAccount.key, LedgerAccount.id).where(
+                LedgerAccount.community_id == community_id, matching(LedgerAccount.key, keys))
+        ).all())
+
+    found = known()
+    missing = [key for key in keys if key not in found]
+    if missing:
+        now = utcnow()
+        insert_rows(LedgerAccount.__table__, [
+            {"id": _new_id(), "community_id": community_id, "kind": AccountKind.WALLET.value, "key": key,
+             "member_id": keys[key], "merchant_id": None, "balance": 0, "created_at": now}
+            for key in missing
+        ], on_conflict_do_nothing=["community_id", "key"])
+        found = known()
+    return {keys[key]: account_id for key, account_id in found.items()}
+
+
+def _lock_balances(account_ids) -> dict[uuid.UUID, int]:
+    """Lock the wallets in id order (as ``post`` does) and read their balances."""
+    from core.bulk import matching
+
+    return dict(db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.balance)
+        .where(matching(LedgerAccount.id, sorted(set(account_ids))))
+        .order_by(LedgerAccount.id).with_for_update()
+    ).all())
+
+
+def _write_balances(community_id, balances: dict[uuid.UUID, int]) -> None:
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from core.bulk import update_rows
+
+    table = LedgerAccount.__table__
+    update_rows(table, "id", [{"id": a, "balance": b} for a, b in balances.items()],
+                where=table.c.community_id == community_id)
+    # wallets already loaded in this session must not keep an old cached balance
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, LedgerAccount) and obj.id in balances:
+            set_committed_value(obj, "balance", balances[obj.id])
+
+
+def award_many(community, awards, *, actor=None, cause: Cause | None = None,
+               kind: str = "award") -> dict[str, uuid.UUID]:
+    """Issue many awards at once: ``awards`` is ``[(member or member id, points, reason,
+    idempotency key)]``. Returns ``{key: transaction id}`` for every key, new or not.
+
+    The same bookkeeping as one ``award`` per row (one balanced transaction each, wallet
+    legs with ``balance_after`` and expiry, the same fingerprints, so a later single
+    ``award`` with one of these keys is a retry), done set-based: bulk INSERTs of
+    transactions and postings and one UPDATE of the wallets, which are locked in id order
+    first. A key already used returns its first transaction and moves nothing; one used for
+    a different award raises ``IdempotencyKeyReused`` and nothing is written.
+    """
+    rows = [(getattr(m, "id", m), int(points), reason, key) for m, points, reason, key in awards]
+    if not rows:
+        return {}
+    if any(points <= 0 for _m, points, _r, _k in rows):
+        raise LedgerError("an award is a positive number of points")
+    keys = [key for _m, _p, _r, key in rows]
+    if any(not key for key in keys) or len(set(keys)) != len(keys):
+        raise LedgerError("every batch award needs its own idempotency key")
+    _check_scope(community.id)
+    db.session.flush()
+
+    issuance = issuance_account(community.id)
+    wallet_ids = _ensure_wallets(community.id, {m for m, _p, _r, _k in rows})
+    balances = _lock_balances(wallet_ids.values())
+
+    from core.bulk import insert_rows, matching
+
+    previous = {
+        t.idempotency_key: (t.id, t.fingerprint)
+        for t in db.session.execute(
+            select(LedgerTransaction.idempotency_key, LedgerTransaction.id, LedgerTransaction.fingerprint)
+            .where(LedgerTransaction.community_id == community.id,
+                   matching(LedgerTransaction.idempotency_key, keys))
+        )
+    }
+
+    now = utcnow()
+    expires_at = expiry_for(community, now) if kind not in NON_EARNING_KINDS else None
+    actor_id = getattr(actor, "id", actor)
+    issuance_ref = _AccountId(issuance.id)
+    cause_type, cause_id = (cause.type, str(cause.id)) if cause else (None, None)
+    result: dict[str, uuid.UUID] = {}
+    todo, changed = [], {}
+    for member_id, points, reason, key in rows:
+        wallet_id = wallet_ids[member_id]
+        fingerprint = _fingerprint(kind, [(issuance_ref, -points), (_AccountId(wallet_id), points)], member_id, cause)
+        if key in previous:
+            first_id, first_fingerprint = previous[key]
+            if first_fingerprint != fingerprint:
+                raise IdempotencyKeyReused("this key was used for another change", key=key)
+            result[key] = first_id
+            continue
+        balance = changed.get(wallet_id, balances[wallet_id]) + points
+        changed[wallet_id] = balance
+        todo.append((member_id, wallet_id, points, reason, key, fingerprint, balance))
+    if not todo:
+        return result
+    from core.ids import new_ids
+
+    ids = new_ids(3 * len(todo))
+    transactions, debits, credits = [], [], []
+    for i, (member_id, wallet_id, points, reason, key, fingerprint, balance) in enumerate(todo):
+        transaction_id = ids[3 * i]
+        result[key] = transaction_id
+        transactions.append({
+            "id": transaction_id, "community_id": community.id, "kind": kind, "reason": reason[:200],
+            "actor_id": actor_id, "member_id": member_id, "cause_type": cause_type, "cause_id": cause_id,
+            "idempotency_key": key, "fingerprint": fingerprint, "reverses_id": None, "created_at": now,
+        })
+        # the issuance legs and the wallet legs go in separately: what they share is sent once
+        debits.append({
+            "id": ids[3 * i + 1], "community_id": community.id, "transaction_id": transaction_id,
+            "account_id": issuance.id, "amount": -points, "balance_after": None, "expires_at": None,
+            "created_at": now,
+        })
+        credits.append({
+            "id": ids[3 * i + 2], "community_id": community.id, "transaction_id": transaction_id,
+            "account_id": wallet_id, "amount": points, "balance_after": balance, "expires_at": expires_at,
+            "created_at": now,
+        })
+    insert_rows(LedgerTransaction.__table__, transactions)
+    insert_rows(LedgerPosting.__table__, debits)
+    insert_rows(LedgerPosting.__table__, credits)
+    _write_balances(community.id, changed)
+    return result

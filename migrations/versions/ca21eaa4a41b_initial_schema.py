@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4463cc9c0f7c
+Revision ID: ca21eaa4a41b
 Revises: 
-Create Date: 2026-11-22 00:35:18.605284
+Create Date: 2026-11-22 01:15:07.900280
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '4463cc9c0f7c'
+revision = 'ca21eaa4a41b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -167,6 +167,21 @@ def upgrade():
     with op.batch_alter_table('rule_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rule_templates_district_id'), ['district_id'], unique=False)
 
+    op.create_table('grids',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('parent_id', sa.Uuid(), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'parent_id'], ['grids.community_id', 'grids.id'], name=op.f('fk_grids_community_id_parent_id_grids')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_grids_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_grids')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_grids_community_id_name'))
+    )
+    with op.batch_alter_table('grids', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_grids_community_id'), ['community_id'], unique=False)
+
     op.create_table('members',
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('role', sa.Enum('resident', 'grid_worker', 'admin', name='role', native_enum=False, length=20), nullable=False),
@@ -254,6 +269,39 @@ def upgrade():
     with op.batch_alter_table('shop_windows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_windows_community_id'), ['community_id'], unique=False)
 
+    op.create_table('buildings',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('grid_id', sa.Uuid(), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'grid_id'], ['grids.community_id', 'grids.id'], name=op.f('fk_buildings_community_id_grid_id_grids')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_buildings_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_buildings')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_buildings_community_id_name'))
+    )
+    with op.batch_alter_table('buildings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_buildings_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_buildings_grid', ['community_id', 'grid_id'], unique=False)
+
+    op.create_table('grid_staff',
+    sa.Column('grid_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('role', sa.Enum('worker', 'head', name='staffrole', native_enum=False, length=20), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'grid_id'], ['grids.community_id', 'grids.id'], name=op.f('fk_grid_staff_community_id_grid_id_grids')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_grid_staff_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_grid_staff_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_grid_staff')),
+    sa.UniqueConstraint('community_id', 'grid_id', 'member_id', name=op.f('uq_grid_staff_community_id_grid_id_member_id'))
+    )
+    with op.batch_alter_table('grid_staff', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_grid_staff_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_grid_staff_member', ['community_id', 'member_id'], unique=False)
+
     op.create_table('ledger_accounts',
     sa.Column('kind', sa.Enum('issuance', 'wallet', 'shop', 'merchant', 'expired', name='accountkind', native_enum=False, length=20), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
@@ -297,6 +345,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_transactions_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_ledger_transactions_member', ['community_id', 'member_id', 'created_at'], unique=False)
 
+    op.create_table('notification_outbox',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('channel', sa.Enum('sms', 'email', name='channel', native_enum=False, length=20), nullable=False),
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sent', 'failed', name='outboxstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=True),
+    sa.Column('sent_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_notification_outbox_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_notification_outbox_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_notification_outbox')),
+    sa.UniqueConstraint('community_id', 'key', name=op.f('uq_notification_outbox_community_id_key'))
+    )
+    with op.batch_alter_table('notification_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_outbox_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_notification_outbox_pending', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('notifications',
     sa.Column('member_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
@@ -314,6 +386,26 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_notifications_member', ['community_id', 'member_id', 'created_at'], unique=False)
+
+    op.create_table('order_categories',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.Enum('need', 'wish', 'hazard', name='orderkind', native_enum=False, length=20), nullable=False),
+    sa.Column('rule_id', sa.Uuid(), nullable=True),
+    sa.Column('reporter_rule_id', sa.Uuid(), nullable=True),
+    sa.Column('bonus_points', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('bonus_points >= 0', name=op.f('ck_order_categories_bonus_not_negative')),
+    sa.ForeignKeyConstraint(['community_id', 'reporter_rule_id'], ['rules.community_id', 'rules.id'], name=op.f('fk_order_categories_community_id_reporter_rule_id_rules')),
+    sa.ForeignKeyConstraint(['community_id', 'rule_id'], ['rules.community_id', 'rules.id'], name=op.f('fk_order_categories_community_id_rule_id_rules')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_order_categories_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_order_categories')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_order_categories_community_id_name'))
+    )
+    with op.batch_alter_table('order_categories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_categories_community_id'), ['community_id'], unique=False)
 
     op.create_table('resident_cards',
     sa.Column('member_id', sa.Uuid(), nullable=False),
@@ -404,6 +496,57 @@ def upgrade():
         batch_op.create_index('ix_shop_orders_member', ['community_id', 'member_id', 'created_at'], unique=False)
         batch_op.create_index('ix_shop_orders_status', ['community_id', 'status', 'expires_at'], unique=False)
 
+    op.create_table('teams',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('role', sa.Enum('environment', 'safety', 'mediation', 'building_guard', 'care', name='teamrole', native_enum=False, length=20), nullable=True),
+    sa.Column('grid_id', sa.Uuid(), nullable=True),
+    sa.Column('leader_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'grid_id'], ['grids.community_id', 'grids.id'], name=op.f('fk_teams_community_id_grid_id_grids')),
+    sa.ForeignKeyConstraint(['community_id', 'leader_id'], ['members.community_id', 'members.id'], name=op.f('fk_teams_community_id_leader_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_teams_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_teams')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_teams_community_id_name'))
+    )
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_teams_community_id'), ['community_id'], unique=False)
+
+    op.create_table('activities',
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('starts_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signup_deadline', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sa.Uuid(), nullable=False),
+    sa.Column('team_id', sa.Uuid(), nullable=True),
+    sa.Column('min_share', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'cancelled', 'closed', name='activitystatus', native_enum=False, length=20), nullable=False),
+    sa.Column('code_secret', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=True),
+    sa.Column('closed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('attendees_paid', sa.Integer(), nullable=True),
+    sa.Column('points_paid', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('capacity > 0', name=op.f('ck_activities_capacity_positive')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_activities_ends_after_start')),
+    sa.CheckConstraint('min_share BETWEEN 1 AND 100', name=op.f('ck_activities_min_share_percent')),
+    sa.ForeignKeyConstraint(['community_id', 'created_by_id'], ['members.community_id', 'members.id'], name=op.f('fk_activities_community_id_created_by_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'rule_id'], ['rules.community_id', 'rules.id'], name=op.f('fk_activities_community_id_rule_id_rules')),
+    sa.ForeignKeyConstraint(['community_id', 'team_id'], ['teams.community_id', 'teams.id'], name=op.f('fk_activities_community_id_team_id_teams')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_activities_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_activities'))
+    )
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activities_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_activities_starts', ['community_id', 'status', 'starts_at'], unique=False)
+
     op.create_table('ledger_postings',
     sa.Column('transaction_id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
@@ -423,6 +566,23 @@ def upgrade():
         batch_op.create_index('ix_ledger_postings_account', ['community_id', 'account_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_postings_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_ledger_postings_transaction', ['community_id', 'transaction_id'], unique=False)
+
+    op.create_table('residences',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('building_id', sa.Uuid(), nullable=False),
+    sa.Column('unit', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'building_id'], ['buildings.community_id', 'buildings.id'], name=op.f('fk_residences_community_id_building_id_buildings')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_residences_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_residences_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_residences')),
+    sa.UniqueConstraint('community_id', 'member_id', name=op.f('uq_residences_community_id_member_id'))
+    )
+    with op.batch_alter_table('residences', schema=None) as batch_op:
+        batch_op.create_index('ix_residences_building', ['community_id', 'building_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_residences_community_id'), ['community_id'], unique=False)
 
     op.create_table('rule_awards',
     sa.Column('rule_id', sa.Uuid(), nullable=False),
@@ -449,22 +609,199 @@ def upgrade():
         batch_op.create_index('ix_rule_awards_cap', ['community_id', 'member_id', 'rule_id', 'earned_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_rule_awards_community_id'), ['community_id'], unique=False)
 
+    op.create_table('team_members',
+    sa.Column('team_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_team_members_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'team_id'], ['teams.community_id', 'teams.id'], name=op.f('fk_team_members_community_id_team_id_teams')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_team_members_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_team_members')),
+    sa.UniqueConstraint('community_id', 'team_id', 'member_id', name=op.f('uq_team_members_community_id_team_id_member_id'))
+    )
+    with op.batch_alter_table('team_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_team_members_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_team_members_member', ['community_id', 'member_id'], unique=False)
+
+    op.create_table('work_orders',
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('need', 'wish', 'hazard', name='orderkind', native_enum=False, length=20), nullable=False),
+    sa.Column('category_id', sa.Uuid(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('photo', sa.String(length=64), nullable=True),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('urgency', sa.Enum('low', 'normal', 'high', 'urgent', name='urgency', native_enum=False, length=20), nullable=False),
+    sa.Column('reporter_id', sa.Uuid(), nullable=False),
+    sa.Column('created_by_id', sa.Uuid(), nullable=False),
+    sa.Column('grid_id', sa.Uuid(), nullable=True),
+    sa.Column('status', sa.Enum('reported', 'accepted', 'dispatched', 'done', 'closed', 'rejected', 'cancelled', name='orderstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('deadline_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('taken_by_id', sa.Uuid(), nullable=True),
+    sa.Column('assignee_id', sa.Uuid(), nullable=True),
+    sa.Column('team_id', sa.Uuid(), nullable=True),
+    sa.Column('done_by_id', sa.Uuid(), nullable=True),
+    sa.Column('done_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_note', sa.Text(), nullable=True),
+    sa.Column('done_photo', sa.String(length=64), nullable=True),
+    sa.Column('hours', sa.Integer(), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('rating_comment', sa.String(length=500), nullable=True),
+    sa.Column('closed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_how', sa.String(length=16), nullable=True),
+    sa.Column('escalated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reporter_paid', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('hours IS NULL OR hours BETWEEN 1 AND 24', name=op.f('ck_work_orders_hours_1_to_24')),
+    sa.CheckConstraint('rating IS NULL OR rating BETWEEN 1 AND 5', name=op.f('ck_work_orders_rating_1_to_5')),
+    sa.ForeignKeyConstraint(['community_id', 'assignee_id'], ['members.community_id', 'members.id'], name=op.f('fk_work_orders_community_id_assignee_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'category_id'], ['order_categories.community_id', 'order_categories.id'], name=op.f('fk_work_orders_community_id_category_id_order_categories')),
+    sa.ForeignKeyConstraint(['community_id', 'created_by_id'], ['members.community_id', 'members.id'], name=op.f('fk_work_orders_community_id_created_by_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'done_by_id'], ['members.community_id', 'members.id'], name=op.f('fk_work_orders_community_id_done_by_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'grid_id'], ['grids.community_id', 'grids.id'], name=op.f('fk_work_orders_community_id_grid_id_grids')),
+    sa.ForeignKeyConstraint(['community_id', 'reporter_id'], ['members.community_id', 'members.id'], name=op.f('fk_work_orders_community_id_reporter_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'taken_by_id'], ['members.community_id', 'members.id'], name=op.f('fk_work_orders_community_id_taken_by_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'team_id'], ['teams.community_id', 'teams.id'], name=op.f('fk_work_orders_community_id_team_id_teams')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_work_orders_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_work_orders')),
+    sa.UniqueConstraint('community_id', 'number', name=op.f('uq_work_orders_community_id_number'))
+    )
+    with op.batch_alter_table('work_orders', schema=None) as batch_op:
+        batch_op.create_index('ix_work_orders_closed', ['community_id', 'closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_work_orders_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_work_orders_queue', ['community_id', 'status', 'grid_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_work_orders_reporter', ['community_id', 'reporter_id', 'created_at'], unique=False)
+
+    op.create_table('activity_signups',
+    sa.Column('activity_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sa.Enum('signed_up', 'waitlisted', 'cancelled', name='signupstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('queued_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_up_by_id', sa.Uuid(), nullable=True),
+    sa.Column('promoted_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_how', sa.String(length=16), nullable=True),
+    sa.Column('checked_out_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_out_how', sa.String(length=16), nullable=True),
+    sa.Column('auto_checked_out', sa.Boolean(), nullable=False),
+    sa.Column('makeup_minutes', sa.Integer(), nullable=False),
+    sa.Column('makeup_reason', sa.String(length=300), nullable=True),
+    sa.Column('makeup_by_id', sa.Uuid(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('capped', sa.Boolean(), nullable=False),
+    sa.Column('transaction_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('makeup_minutes >= 0', name=op.f('ck_activity_signups_makeup_not_negative')),
+    sa.ForeignKeyConstraint(['community_id', 'activity_id'], ['activities.community_id', 'activities.id'], name=op.f('fk_activity_signups_community_id_activity_id_activities')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_activity_signups_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'transaction_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_activity_signups_community_id_transaction_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_activity_signups_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_activity_signups')),
+    sa.UniqueConstraint('community_id', 'activity_id', 'member_id', name=op.f('uq_activity_signups_community_id_activity_id_member_id'))
+    )
+    with op.batch_alter_table('activity_signups', schema=None) as batch_op:
+        batch_op.create_index('ix_activity_signups_activity', ['community_id', 'activity_id', 'status', 'queued_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_signups_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_activity_signups_member', ['community_id', 'member_id'], unique=False)
+
+    op.create_table('order_events',
+    sa.Column('order_id', sa.Uuid(), nullable=False),
+    sa.Column('step', sa.String(length=32), nullable=False),
+    sa.Column('actor_member_id', sa.Uuid(), nullable=True),
+    sa.Column('actor_user_id', sa.Uuid(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'actor_member_id'], ['members.community_id', 'members.id'], name=op.f('fk_order_events_community_id_actor_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'order_id'], ['work_orders.community_id', 'work_orders.id'], name=op.f('fk_order_events_community_id_order_id_work_orders')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_order_events_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_order_events'))
+    )
+    with op.batch_alter_table('order_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_events_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_order_events_order', ['community_id', 'order_id', 'created_at'], unique=False)
+
+    op.create_table('order_handlers',
+    sa.Column('order_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_order_handlers_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'order_id'], ['work_orders.community_id', 'work_orders.id'], name=op.f('fk_order_handlers_community_id_order_id_work_orders')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_order_handlers_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_order_handlers')),
+    sa.UniqueConstraint('community_id', 'order_id', 'member_id', name=op.f('uq_order_handlers_community_id_order_id_member_id'))
+    )
+    with op.batch_alter_table('order_handlers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_handlers_community_id'), ['community_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('order_handlers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_handlers_community_id'))
+
+    op.drop_table('order_handlers')
+    with op.batch_alter_table('order_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_order_events_order')
+        batch_op.drop_index(batch_op.f('ix_order_events_community_id'))
+
+    op.drop_table('order_events')
+    with op.batch_alter_table('activity_signups', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_signups_member')
+        batch_op.drop_index(batch_op.f('ix_activity_signups_community_id'))
+        batch_op.drop_index('ix_activity_signups_activity')
+
+    op.drop_table('activity_signups')
+    with op.batch_alter_table('work_orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_orders_reporter')
+        batch_op.drop_index('ix_work_orders_queue')
+        batch_op.drop_index(batch_op.f('ix_work_orders_community_id'))
+        batch_op.drop_index('ix_work_orders_closed')
+
+    op.drop_table('work_orders')
+    with op.batch_alter_table('team_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_team_members_member')
+        batch_op.drop_index(batch_op.f('ix_team_members_community_id'))
+
+    op.drop_table('team_members')
     with op.batch_alter_table('rule_awards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rule_awards_community_id'))
         batch_op.drop_index('ix_rule_awards_cap')
 
     op.drop_table('rule_awards')
+    with op.batch_alter_table('residences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_residences_community_id'))
+        batch_op.drop_index('ix_residences_building')
+
+    op.drop_table('residences')
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_postings_transaction')
         batch_op.drop_index(batch_op.f('ix_ledger_postings_community_id'))
         batch_op.drop_index('ix_ledger_postings_account')
 
     op.drop_table('ledger_postings')
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.drop_index('ix_activities_starts')
+        batch_op.drop_index(batch_op.f('ix_activities_community_id'))
+
+    op.drop_table('activities')
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_teams_community_id'))
+
+    op.drop_table('teams')
     with op.batch_alter_table('shop_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_shop_orders_status')
         batch_op.drop_index('ix_shop_orders_member')
@@ -485,11 +822,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_resident_cards_community_id'))
 
     op.drop_table('resident_cards')
+    with op.batch_alter_table('order_categories', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_categories_community_id'))
+
+    op.drop_table('order_categories')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_member')
         batch_op.drop_index(batch_op.f('ix_notifications_community_id'))
 
     op.drop_table('notifications')
+    with op.batch_alter_table('notification_outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_outbox_pending')
+        batch_op.drop_index(batch_op.f('ix_notification_outbox_community_id'))
+
+    op.drop_table('notification_outbox')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_transactions_member')
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_community_id'))
@@ -500,6 +846,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_accounts_community_id'))
 
     op.drop_table('ledger_accounts')
+    with op.batch_alter_table('grid_staff', schema=None) as batch_op:
+        batch_op.drop_index('ix_grid_staff_member')
+        batch_op.drop_index(batch_op.f('ix_grid_staff_community_id'))
+
+    op.drop_table('grid_staff')
+    with op.batch_alter_table('buildings', schema=None) as batch_op:
+        batch_op.drop_index('ix_buildings_grid')
+        batch_op.drop_index(batch_op.f('ix_buildings_community_id'))
+
+    op.drop_table('buildings')
     with op.batch_alter_table('shop_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_windows_community_id'))
 
@@ -518,6 +874,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
 
     op.drop_table('members')
+    with op.batch_alter_table('grids', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_grids_community_id'))
+
+    op.drop_table('grids')
     with op.batch_alter_table('rule_templates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rule_templates_district_id'))
 
