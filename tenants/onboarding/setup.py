@@ -21,9 +21,11 @@ def init_app(app):
     app.register_blueprint(views.bp)
     app.register_blueprint(views.join_bp)
     register_district_link(district_links)
+    from tenants.onboarding import grid_link, hooks
     from tenants.onboarding.queries import register_counter
 
     register_counter("rules", _rule_count)
+    hooks.register_buildings(grid_link.buildings, grid_link.assign)
     if copy_shop_templates not in _registered:
         on_community_created(copy_shop_templates)
         _registered.append(copy_shop_templates)

@@ -5,15 +5,16 @@ owns the data. Two kinds:
 - resident metrics (integrity stars): ``register_resident_metric(Metric(...))``.
 
 ``compute(community, start, end) -> {member_id: number}`` runs in the community's scope.
-Built in: years of service and points recorded (staff), points earned, uncollected shop
-orders and claims turned down (residents); work orders and activities add theirs when they
-are installed (orders closed, average rating...). A threshold naming a metric nobody registered is
+Here: years of service, points recorded, work orders closed and their average rating (staff);
+points earned, uncollected shop orders and claims turned down (residents); leaderboards by
+account kind, grid and building. They read the shop, rules, grid and work orders' tables. A threshold naming a metric nobody registered is
 shown as "not available" and ignored.
 
 Groupings for leaderboards (account kind built in; grid and building from the grid):
 ``register_grouping(Grouping(name, label, fn(community) -> {member_id: (key, label)}))``.
 """
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -144,6 +145,65 @@ def claims_rejected(community, start, end) -> dict:
     return {member_id: int(n) for member_id, n in rows}
 
 
+def _closed_orders(community, start, end) -> dict:
+    """``{member_id: {order_id: rating}}``: work orders closed in the period after handling,
+    by each staff member who took them (accepted or dispatched) or handled them."""
+    from tenants.workorders.models import OrderHandler, OrderStatus, WorkOrder
+
+    closed = and_(WorkOrder.community_id == community.id, WorkOrder.status == OrderStatus.CLOSED,
+                  WorkOrder.closed_how.in_(("confirmed", "auto")),
+                  WorkOrder.closed_at >= start, WorkOrder.closed_at < end)
+    out = defaultdict(dict)
+    for member_id, order_id, rating in db.session.execute(
+            select(WorkOrder.taken_by_id, WorkOrder.id, WorkOrder.rating)
+            .where(closed, WorkOrder.taken_by_id.is_not(None))):
+        out[member_id][order_id] = rating
+    for member_id, order_id, rating in db.session.execute(
+            select(OrderHandler.member_id, WorkOrder.id, WorkOrder.rating)
+            .join(WorkOrder, and_(WorkOrder.community_id == OrderHandler.community_id,
+                                  WorkOrder.id == OrderHandler.order_id))
+            .where(closed)):
+        out[member_id][order_id] = rating
+    return out
+
+
+def orders_closed(community, start, end) -> dict:
+    """Work orders a staff member took or handled that were closed in the period."""
+    return {member_id: len(orders) for member_id, orders in _closed_orders(community, start, end).items()}
+
+
+def average_rating(community, start, end) -> dict:
+    """The residents' average rating (1 to 5) of those orders."""
+    out = {}
+    for member_id, orders in _closed_orders(community, start, end).items():
+        ratings = [r for r in orders.values() if r is not None]
+        if ratings:
+            out[member_id] = round(sum(ratings) / len(ratings), 2)
+    return out
+
+
+def grids(community) -> dict:
+    """Each resident's grid, through their building (tenants.grid)."""
+    from tenants.grid.models import Building, Grid, Residence
+
+    rows = db.session.execute(
+        select(Residence.member_id, Grid.id, Grid.name)
+        .join(Building, and_(Building.community_id == Residence.community_id, Building.id == Residence.building_id))
+        .join(Grid, and_(Grid.community_id == Building.community_id, Grid.id == Building.grid_id))
+        .where(Residence.community_id == community.id)).all()
+    return {member_id: (str(grid_id), name) for member_id, grid_id, name in rows}
+
+
+def buildings(community) -> dict:
+    from tenants.grid.models import Building, Residence
+
+    rows = db.session.execute(
+        select(Residence.member_id, Building.id, Building.name)
+        .join(Building, and_(Building.community_id == Residence.community_id, Building.id == Residence.building_id))
+        .where(Residence.community_id == community.id)).all()
+    return {member_id: (str(building_id), name) for member_id, building_id, name in rows}
+
+
 def account_kinds(community) -> dict:
     labels = {"red": _l("Red accounts"), "blue": _l("Blue accounts"), "green": _l("Green accounts")}
     rows = db.session.execute(select(Member.id, Member.account_kind).where(
@@ -160,4 +220,8 @@ def register_builtins() -> None:
                                     orders_uncollected, "count", lower_is_better=True))
     register_resident_metric(Metric("claims_rejected", _l("Claims turned down"), claims_rejected,
                                     "count", lower_is_better=True))
+    register_staff_metric(Metric("orders_closed", _l("Work orders closed"), orders_closed))
+    register_staff_metric(Metric("average_rating", _l("Average rating"), average_rating, "rating"))
     register_grouping(Grouping("kind", _l("Account kind"), account_kinds))
+    register_grouping(Grouping("grid", _l("Grid"), grids))
+    register_grouping(Grouping("building", _l("Building"), buildings))

@@ -22,11 +22,12 @@ def init_app(app):
     from core.api.framework import api
     from core.districts.views import register_district_link
     from tenants.reports import api as reports_api
-    from tenants.reports import exports, views
+    from tenants.reports import exports, views, workorder_figures
 
     app.register_blueprint(views.community_bp)
     app.register_blueprint(views.district_bp)
     api.register_blueprint(reports_api.blp)
     exports.register()
+    workorder_figures.register()
     register_action(tiles)
     register_district_link(district_links)

@@ -11,7 +11,7 @@ from core.identity.actions import authenticate, do_create_user
 from core.identity.models import Member, Role, User
 from core.tenancy.context import use_community
 from core.transactions import atomic
-from tenants.onboarding import actions, hooks, residents
+from tenants.onboarding import actions, residents
 from tenants.onboarding.models import ImportRow
 from tests.tenants.onboarding.world import resident_file
 
@@ -126,8 +126,8 @@ def test_the_report_names_what_is_wrong_with_each_row_and_imports_nothing(web, w
         ("钱七", "139 0000 0000", "", ""),            # 5: same phone as row 4 (after normalising)
         ("孙八", "13700000000", "绿", ""),            # 6: phone already registered
         ("", "13600000000", "", ""),                  # 7: no name
-        ("周九", "", "群众", "1栋"),                  # 8: same name and building as row 9, no phones
-        ("周九", "", "群众", "1栋"),                  # 9
+        ("周九", "", "群众", "c1 B1"),                # 8: same name and building as row 9, no phones
+        ("周九", "", "群众", "c1 B1"),                # 9
         ("c1 blue person", "", "", ""),               # 10: an existing member's name, no phone
     ])
     web.login("d1_admin")
@@ -149,18 +149,24 @@ def test_the_report_names_what_is_wrong_with_each_row_and_imports_nothing(web, w
 
 
 def test_buildings_are_checked_once_the_community_has_a_grid(web, world):
+    """c3 has no grid: buildings are kept for later. c1's grid has building "c1 B1": a row
+    naming it is matched (and the resident lives there once imported), another is refused."""
+    from tenants.grid.models import Residence
+
     web.login("d1_admin")
-    data = resident_file([("王秀英", "", "红", "1栋"), ("李建国", "", "", "9栋")])
-    rows = rows_of(web.app, batch_id(upload(web, world, data)))
-    assert rows[2].problems == [] and rows[3].problems == []  # no grid yet: kept for later
-    one = __import__("uuid").uuid4()
-    hooks.register_buildings(lambda community_id: {"1栋": one}, lambda member, building_id: None)
-    try:
-        rows = rows_of(web.app, batch_id(upload(web, world, data)))
-        assert rows[2].building_id == one and rows[2].problems == []
-        assert rows[3].problems == ["unknown_building"]
-    finally:
-        hooks._buildings.clear()
+    rows = rows_of(web.app, batch_id(upload(web, world, resident_file([("王秀英", "", "红", "9栋")]),
+                                            community="c3")))
+    assert rows[2].problems == [] and rows[2].building_id is None
+    response = upload(web, world, resident_file([("李建国", "", "红", "C1 b1"), ("赵六", "", "", "9栋")]))
+    rows = rows_of(web.app, batch_id(response))
+    assert rows[2].building_id == world.ids["building:c1"] and rows[2].problems == []  # any case
+    assert rows[3].problems == ["unknown_building"]
+    web.post_form(f"{response.headers['Location']}/import", {}, page=response.headers["Location"])
+    member_id = rows_of(web.app, batch_id(response))[2].member_id
+    with web.app.app_context(), use_community(world.ids["c1"]):
+        home = db.session.scalar(select(Residence.building_id).where(Residence.member_id == member_id))
+        db.session.remove()
+    assert home == world.ids["building:c1"]
 
 
 # --- fixing, skipping, importing --------------------------------------------------------------------
