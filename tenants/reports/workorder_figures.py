@@ -121,7 +121,7 @@ def register() -> None:
                            description=_l("On average, from the report to the close.")))
     register_breakdown(Breakdown(
         "workorders_by_grid", _l("Work orders closed, by grid"),
-        (("grid", _l("Grid"), "text"), ("closed", _l("Closed"), "count"),
+        (("grid", _l("Grid"), "text"), ("closed", _l("Work orders closed"), "count"),
          ("average_rating", _l("Average rating"), "rating"), ("satisfied", _l("Satisfied"), "percent"),
          ("hours", _l("Hours to close"), "hours")),
         by_grid, order=20))
