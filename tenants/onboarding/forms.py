@@ -92,7 +92,7 @@ class UploadForm(FlaskForm):
 
 
 class RowForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     phone = StringField(_l("Mobile phone"), description=_l("Optional. 11 digits."), validators=[Length(max=40)],
                         render_kw={"inputmode": "tel"})
     kind_text = StringField(_l("Account kind"), description=_l("red, blue or green (红/蓝/绿, 党员/群众/楼栋长); empty: blue."),
