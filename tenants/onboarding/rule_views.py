@@ -81,6 +81,17 @@ def rule_templates_page():
                            error=error, templates=rule_queries.templates_of(g.district.id)), status
 
 
+@bp.get("/templates/rules.xlsx")
+def rule_templates_xlsx():
+    from core.exports.xlsx import xlsx_response
+
+    rows = [[t.code, t.name, t.category, t.points, t.unit.value, t.cap_day, t.cap_month, t.cap_year]
+            for t in rule_queries.templates_of(g.district.id)]
+    return xlsx_response(f"{g.district.name}-{_('rule templates')}.xlsx", [(
+        _("Rule templates"), [_("Code"), _("Rule"), _("Category"), _("Points"), _("Counted"),
+                              _("Limit per day"), _("Limit per month"), _("Limit per year")], rows)])
+
+
 @bp.route("/templates/rules/<rule_template_id>", methods=["GET", "POST"])
 def rule_template(rule_template_id):
     template = rule_templates.template(g.district.id, rule_template_id)

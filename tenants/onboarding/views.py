@@ -247,6 +247,17 @@ def invitations(community):
                    form=form, created=created, invitations=queries.invitations(community.id), now=utcnow())
 
 
+@bp.get("/onboard/<community>/invitations.xlsx")
+def invitations_xlsx(community):
+    community = _community(community)
+    now = utcnow()
+    states = {"open": _("Not used yet"), "used": _("Used"), "expired": _("Expired"), "revoked": _("Withdrawn")}
+    rows = [[inv.label, inv.created_at.isoformat(timespec="minutes"), inv.expires_at.isoformat(timespec="minutes"),
+             states[inv.state(now)]] for inv in queries.invitations(community.id)]
+    return xlsx_response(f"{community.name}-{_('invitations')}.xlsx", [(
+        _("Invitations"), [_("For"), _("Made"), _("Expires"), _("Status")], rows)])
+
+
 @bp.post("/onboard/<community>/invitations/<invitation_id>/revoke")
 def revoke_invitation(community, invitation_id):
     community = _community(community)
@@ -473,6 +484,13 @@ def shop_templates():
     forms = {t.id: ShopTemplateForm(prefix=f"t{t.id.hex[:12]}", formdata=None, obj=t) for t in templates}
     return render_template("tenants/onboarding/shop_templates.html", district=g.district, form=form,
                            templates=templates, forms=forms), status
+
+
+@bp.get("/templates/shop.xlsx")
+def shop_templates_xlsx():
+    rows = [[t.name, t.category, t.points, t.stock] for t in queries.shop_templates(g.district.id)]
+    return xlsx_response(f"{g.district.name}-{_('shop templates')}.xlsx", [(
+        _("Shop item templates"), [_("Name"), _("Category"), _("Price in points"), _("Starting stock")], rows)])
 
 
 @bp.post("/templates/shop/<shop_template_id>")

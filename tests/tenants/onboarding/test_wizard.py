@@ -273,3 +273,22 @@ def test_a_link_already_used_cannot_be_accepted_again(ctx, world):
         actions.do_accept_invitation(community, invitation, login="racer_two", password="password-1", name="二")
     assert db.session.scalar(select(User).where(User.login == "racer_two")) is None
     assert db.session.scalar(select(User).where(User.login == "racer_one")) is not None
+
+
+def test_every_table_downloads_as_xlsx(web, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    web.login("d1_admin")
+    d1, c1 = world.slugs["d1"], world.slugs["c1"]
+    make_links(web, world, labels="小李")
+    web.post_form(f"/d/{d1}/templates/shop", {"new-name": "酱油", "new-points": "3", "new-stock": "40"})
+    for path, expected in ((f"/d/{d1}/onboard/{c1}/invitations.xlsx", "小李"),
+                           (f"/d/{d1}/templates/shop.xlsx", "酱油"), (f"/d/{d1}/templates/rules.xlsx", None)):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        assert rows[0][0]
+        if expected:
+            assert rows[1][0] == expected
