@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from marshmallow import EXCLUDE
 
+from core.api import idempotency  # noqa: F401  (its table must be in the metadata)
 from core.api.problems import ApiError, from_http_exception
 from core.identity.actions import user_for_token
 from core.identity.models import Role
