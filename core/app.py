@@ -17,6 +17,8 @@ CAPABILITIES = [
     "core.districts.setup",
     "core.web.setup",
     "merchants.partners.setup",
+    "merchants.offers.setup",
+    "merchants.vouchers.setup",
 ]
 
 
