@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -39,8 +40,8 @@ def merchant_timezone() -> ZoneInfo:
 class OfferForm(FlaskForm):
     title = StringField(_l("Title"), description=_l("For example: 20% off a meal"),
                         validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Kind"), choices=[("voucher", _l("Voucher (a discount or service)")),
-                                            ("item", _l("Item (goods at a lower price)"))])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("voucher", _l("Voucher (a discount or service)")),
+                                            SelectChoice("item", _l("Item (goods at a lower price)"))])
     points = IntegerField(_l("Points price"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)],
                           render_kw={"inputmode": "numeric"})
     market_price = MoneyField(_l("Market price (optional)"), validators=[Optional(), money_check],

@@ -5,6 +5,7 @@ import secrets
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from core.extensions import db
 from core.identity.balances import balance_of
@@ -41,7 +42,7 @@ def _offer_form(offer=None):
     current = {c.id for c in queries.offer_communities(offer)} if offer else set()
     communities = db.session.scalars(
         select(Community).where(Community.id.in_(ids | current)).order_by(Community.name)).all()
-    form.communities.choices = [(c.slug, c.name) for c in communities]
+    form.communities.choices = [SelectChoice(c.slug, c.name) for c in communities]
     return form, {c.slug: c for c in communities}
 
 

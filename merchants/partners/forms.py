@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from core.identity.schemas import LOGIN_PATTERN
@@ -10,8 +11,9 @@ from merchants.money import MoneyError, parse_amount
 
 SLUG_HELP = _l("Lower-case letters, digits and dashes, used in addresses.")
 LOGIN_HELP = _l("3 to 64 letters, digits or _ . @ + -")
-CATEGORIES = [("", _l("Choose…")), ("餐饮", _l("Food and drink")), ("药店", _l("Pharmacy")),
-              ("超市", _l("Supermarket")), ("生活服务", _l("Everyday services")), ("其他", _l("Other"))]
+CATEGORIES = [SelectChoice(value, label) for value, label in (
+    ("", _l("Choose…")), ("餐饮", _l("Food and drink")), ("药店", _l("Pharmacy")),
+    ("超市", _l("Supermarket")), ("生活服务", _l("Everyday services")), ("其他", _l("Other")))]
 
 
 class ProfileForm(FlaskForm):

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from core.extensions import db
 from core.identity.actions import IdentityError
@@ -127,7 +128,7 @@ def _apply_form(partnerships):
     rows = db.session.execute(
         select(Community, District).join(District, District.id == Community.district_id)
         .order_by(District.name, Community.name)).all()
-    form.community.choices = [(c.slug, f"{d.name} · {c.name}") for c, d in rows if c.id not in taken]
+    form.community.choices = [SelectChoice(c.slug, f"{d.name} · {c.name}") for c, d in rows if c.id not in taken]
     return form
 
 
