@@ -72,7 +72,12 @@ def _init_extensions(app: Flask) -> None:
     from core.extensions import babel, csrf, db, limiter, migrate
     from core.i18n import select_locale, select_timezone
     from core.tasks import celery_init_app
+    from core.tenancy import rls  # noqa: F401
 
+    # Importing rls registers the listener that hands the tenant scope to PostgreSQL's
+    # row-level security in every transaction. Nothing else imports it at run time (only the
+    # schema guards do), so without it a server or worker that never ran a migration would
+    # see no tenant rows and fail every tenant insert.
     database.configure(app)
     db.init_app(app)
     database.install_engine_events(app)
