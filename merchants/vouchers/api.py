@@ -185,12 +185,14 @@ class RedemptionList(Schema):
 
 @redemptions.route("")
 class Redemptions(MethodView):
+    @idempotent
     @redemptions.arguments(CodeIn)
     @redemptions.response(200, RedemptionEnvelope)
     def post(self, body):
         """Redeem a voucher by its code at this merchant (owner or staff). Any code that names
         no voucher of this merchant is 404 ``unknown_code``; 20 of those a minute per user and
-        per address, then 429 with ``Retry-After``."""
+        per address, then 429 with ``Retry-After``. With an ``Idempotency-Key`` a till that
+        retries after a lost answer gets the first answer again, not ``already_redeemed``."""
         actor = g.merchant_actor
         with market_errors():
             return {"voucher": at_counter(actor.user, lambda: actions.do_redeem_voucher(actor, body["code"]))}

@@ -316,3 +316,14 @@ def test_merchant_lists_its_redemptions_only(api, app, world):
     items = api.as_("m2_owner").get(redeem_url(world, "m2")).json["items"]
     assert [i["id"] for i in items] == [mine["id"]]
     assert items[0]["code"].endswith(mine["code"][-6:]) and len(items[0]["code"]) < 10
+
+
+def test_a_till_retrying_with_its_idempotency_key_gets_the_first_answer(api, app, world):
+    voucher = issued(api, app, world)
+    headers = {"Idempotency-Key": "till-7-0001"}
+    first = api.as_("m1_staff").post(redeem_url(world, "m1"), json={"code": voucher["code"]}, headers=headers)
+    again = api.as_("m1_staff").post(redeem_url(world, "m1"), json={"code": voucher["code"]}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json == first.json
+    plain = api.as_("m1_staff").post(redeem_url(world, "m1"), json={"code": voucher["code"]})
+    assert plain.status_code == 409
