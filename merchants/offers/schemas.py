@@ -1,4 +1,3 @@
-from flask import url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -42,12 +41,6 @@ class OfferStatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["published", "paused", "ended"]))
 
 
-def _photo_url(offer):
-    if offer.photo_id is None:
-        return None
-    return url_for("merchant_media.image", image_id=offer.photo_id, _external=False)
-
-
 class OfferOut(Schema):
     id = fields.UUID()
     merchant = fields.Function(lambda o: o.merchant.slug)
@@ -56,7 +49,7 @@ class OfferOut(Schema):
     title = fields.String()
     kind = fields.Function(lambda o: o.kind.value)
     points = fields.Integer()
-    terms = fields.String()
+    terms = fields.String(allow_none=True)
     market_price = fields.Function(lambda o: as_json(o.market_price_minor, o.currency))
     offer_price = fields.Function(lambda o: as_json(o.offer_price_minor, o.currency))
     saving = fields.Function(lambda o: as_json(o.saving_minor, o.currency))
@@ -69,7 +62,6 @@ class OfferOut(Schema):
     refund_on_expiry = fields.Boolean()
     status = fields.Function(lambda o: o.status.value)
     phase = fields.Function(lambda o: o.phase())
-    photo = fields.Function(_photo_url)
 
 
 class MerchantOfferOut(OfferOut):

@@ -120,6 +120,13 @@ def edit(offer_id):
     return render_template("merchants/offers/form.html", form=form, offer=offer, error=error), status
 
 
+@merchant_bp.get("/<offer_id>/photo.jpg")
+def merchant_photo(offer_id):
+    from merchants.partners.images import image_response
+
+    return image_response(_own(offer_id).photo_id)
+
+
 @merchant_bp.post("/<offer_id>/status")
 def set_status(offer_id):
     require_owner()
@@ -169,6 +176,15 @@ def _render_offer(offer, status=200, error=None):
 @resident_bp.get("/<offer_id>")
 def detail(offer_id):
     return _render_offer(_member_offer(offer_id))
+
+
+@resident_bp.get("/<offer_id>/photo.jpg")
+def photo(offer_id):
+    """The offer's photo, or else the shop's, for members the offer is open to."""
+    from merchants.partners.images import image_response
+
+    offer = _member_offer(offer_id)
+    return image_response(offer.photo_id or offer.merchant.photo_id)
 
 
 @resident_bp.post("/<offer_id>/claim")

@@ -51,9 +51,28 @@ def _require_admin():
 @login_required
 def review():
     _require_admin()
-    merchants = db.session.scalars(select(Merchant).order_by(Merchant.status.desc(), Merchant.name)).all()
-    pending = [m for m in merchants if m.status == MerchantStatus.PENDING]
-    return render_template("merchants/review.html", pending=pending, merchants=merchants)
+    pending = db.session.scalars(
+        select(Merchant).where(Merchant.status == MerchantStatus.PENDING).order_by(Merchant.created_at)).all()
+    return render_template("merchants/review.html", pending=pending, merchants=_known_merchants())
+
+
+def _known_merchants() -> list[Merchant]:
+    """Every merchant for a platform admin; for a district admin, the partners of the
+    district's communities (a district does not see who works with other districts)."""
+    from core.identity.models import DistrictAdmin
+    from core.tenancy.context import all_communities
+    from core.tenancy.models import Community
+    from merchants.partners.models import Partnership
+
+    query = select(Merchant).where(Merchant.status == MerchantStatus.ACTIVE).order_by(Merchant.name)
+    if not current_user.is_platform_admin:
+        districts = select(DistrictAdmin.district_id).where(DistrictAdmin.user_id == current_user.id)
+        partners = (select(Partnership.merchant_id)
+                    .join(Community, Community.id == Partnership.community_id)
+                    .where(Community.district_id.in_(districts)))
+        query = query.where(Merchant.id.in_(partners))
+    with all_communities():  # partnerships of every community of the admin's districts
+        return list(db.session.scalars(query))
 
 
 @bp.post("/review/<merchant>/approve")

@@ -97,7 +97,6 @@ def set_terms(merchant):
     return redirect(url_for("community_partners.index"))
 
 
-@bp.post("/<merchant>/<step>")
 def step(merchant, step):
     require_role(Role.ADMIN)
     row = _partnership(merchant)
@@ -106,12 +105,15 @@ def step(merchant, step):
             actions.do_suspend(Side.COMMUNITY, current_user, row)
         elif step == "resume":
             actions.do_resume(Side.COMMUNITY, current_user, row)
-        elif step == "decline":
-            actions.do_decline(g.actor, row)
         else:
-            abort(404)
+            actions.do_decline(g.actor, row)
     except MarketError as exc:
         flash(exc.message, "error")
     else:
         flash(_("Done."), "success")
     return redirect(url_for("community_partners.index"))
+
+
+for _step in ("suspend", "resume", "decline"):
+    bp.add_url_rule(f"/<merchant>/{_step}", f"step_{_step}", methods=["POST"],
+                    view_func=lambda merchant, _s=_step: step(merchant, _s))

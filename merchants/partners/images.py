@@ -3,8 +3,10 @@ modest JPEG (no EXIF location, no oversized files), then served by the app itsel
 
 import io
 
+from flask import abort, make_response
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 
 from core.extensions import db
 from merchants.errors import MarketError
@@ -34,3 +36,16 @@ def store_image(merchant_id, upload: bytes) -> MerchantImage:
     db.session.add(image)
     db.session.flush()
     return image
+
+
+def image_response(image_id):
+    """The stored picture, for a route that has already checked who may see it."""
+    row = image_id and db.session.execute(
+        select(MerchantImage.data, MerchantImage.content_type).where(MerchantImage.id == image_id)).first()
+    if not row:
+        abort(404)
+    response = make_response(row[0])
+    response.headers["Content-Type"] = row[1]
+    # a new picture gets a new id, so what is cached never goes stale
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

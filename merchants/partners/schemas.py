@@ -50,11 +50,11 @@ class MerchantOut(Schema):
     slug = fields.String()
     name = fields.String()
     status = fields.Function(lambda m: m.status.value)
-    category = fields.String()
-    address = fields.String()
-    opening_hours = fields.String()
-    phone = fields.String()
-    description = fields.String()
+    category = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    opening_hours = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
 
 
 class StaffOut(Schema):
@@ -87,7 +87,7 @@ class PartnerOut(Schema):
     point_value = fields.Function(lambda p: as_json(p.point_value_minor, p.currency))
     monthly_cap = fields.Function(lambda p: as_json(p.monthly_cap_minor, p.currency))
     suspended_by = fields.Function(lambda p: p.suspended_by.value if p.suspended_by else None)
-    message = fields.String()
+    message = fields.String(allow_none=True)
 
     def _community(self, p):
         from core.extensions import db

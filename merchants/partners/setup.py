@@ -40,7 +40,7 @@ def load_demo_merchants(ctx) -> None:
 
 def init_app(app):
     from core.api.framework import api
-    from merchants.partners import admin_views, community_views, media, views
+    from merchants.partners import admin_views, community_views, views
     from merchants.partners import api as partners_api
 
     register_places(merchant_places)
@@ -52,7 +52,6 @@ def init_app(app):
     app.register_blueprint(views.bp)
     app.register_blueprint(community_views.bp)
     app.register_blueprint(admin_views.bp)
-    app.register_blueprint(media.bp)
     api.register_blueprint(partners_api.merchants)
     api.register_blueprint(partners_api.own)
     api.register_blueprint(partners_api.community_partners)

@@ -65,6 +65,13 @@ def home():
     return render_template("merchants/home.html", actor=g.merchant_actor)
 
 
+@bp.get("/photo.jpg")
+def photo():
+    from merchants.partners.images import image_response
+
+    return image_response(g.merchant.photo_id)
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     require_owner()
@@ -109,13 +116,13 @@ def staff():
     return render_template("merchants/staff.html", form=form, people=people, OWNER=MerchantRole.OWNER), status
 
 
-@bp.post("/staff/<user_id>/remove")
-def remove_staff(user_id):
+@bp.post("/staff/<staff_id>/remove")
+def remove_staff(staff_id):
     require_owner()
     from core.ids import parse_id
 
     try:
-        actions.do_remove_staff(g.merchant_actor, parse_id(user_id))
+        actions.do_remove_staff(g.merchant_actor, parse_id(staff_id))
     except MarketError:
         abort(404)
     flash(_("Removed."), "success")
@@ -160,12 +167,11 @@ def partners():
     return render_template("merchants/partners.html", rows=rows, form=form, error=error), status
 
 
-@bp.post("/partners/<community>/<step>")
 def partner_step(community, step):
     require_owner()
     target = community_by_slug(community)
     row = target and db.session.scalar(select(Partnership).where(Partnership.community_id == target.id))
-    if row is None or step not in ("suspend", "resume", "accept"):
+    if row is None:
         abort(404)
     try:
         if step == "accept":
@@ -179,3 +185,8 @@ def partner_step(community, step):
     else:
         flash(_("Done."), "success")
     return redirect(url_for("merchant.partners"))
+
+
+for _step in ("accept", "suspend", "resume"):
+    bp.add_url_rule(f"/partners/<community>/{_step}", f"partner_{_step}", methods=["POST"],
+                    view_func=lambda community, _s=_step: partner_step(community, _s))

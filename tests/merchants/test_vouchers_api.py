@@ -58,7 +58,8 @@ def test_sold_out_and_ended_are_410(api, app, world):
     award(app, world, "c2_red", 100)
     award(app, world, "c2_blue", 100)
     with app.app_context():
-        db.session.get(Offer, world.ids["offer:m2_tea"]).quantity = 1
+        tea = db.session.get(Offer, world.ids["offer:m2_tea"])
+        tea.quantity = tea.claimed + 1  # one left
         db.session.commit()
     assert claim(api, world, "c2_red", "m2_tea").status_code == 201
     sold_out = claim(api, world, "c2_blue", "m2_tea")

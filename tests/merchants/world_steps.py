@@ -4,6 +4,10 @@
 - ``offer:m1_meal``: a voucher at m1 for c1 and c2, 100 points, 50 of them, 2 per resident;
 - ``offer:m1_kit``: an item at m1 for c1 only, 30 points;
 - ``offer:m2_tea``: a voucher at m2 for c2, 20 points.
+
+``<c>_green`` holds one voucher (``voucher:c1`` of m1_kit, ``voucher:c2`` of m2_tea), and
+``world.extra["url_args"][<c>]`` names, for the cross-tenant harness, an offer open to that
+community only, that voucher, and a merchant user (``staff_id``).
 """
 
 from datetime import timedelta
@@ -54,3 +58,25 @@ def marketplace(w):
                 actor, [db.session.get(Community, w.ids[c]) for c in communities],
                 valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=30), **values)
         w.ids[f"offer:{name}"] = offer.id
+
+    from core.identity.models import Member
+    from core.ledger import actions as ledger
+    from core.tenancy.access import Actor as CommunityActor
+    from core.transactions import atomic
+    from merchants.offers.models import Offer
+    from merchants.vouchers.actions import do_claim_voucher
+
+    url_args = w.extra.setdefault("url_args", {})
+    for c, offer_name, staff in (("c1", "m1_kit", "m1_staff"), ("c2", "m2_tea", "m2_owner")):
+        community = db.session.get(Community, w.ids[c])
+        with use_community(community.id):
+            green = db.session.scalar(select(Member).where(Member.id == w.member_id(f"{c}_green")))
+            offer = db.session.get(Offer, w.ids[f"offer:{offer_name}"])
+            with atomic():
+                ledger.award(community, green, offer.points, reason="world points")
+            claimed = do_claim_voucher(CommunityActor(green.user, community, green, Role.RESIDENT), offer, green)
+            w.ids[f"voucher:{c}"] = claimed.voucher.id
+        url_args.setdefault(c, {}).update({
+            "offer_id": w.ids[f"offer:{offer_name}"], "voucher_id": w.ids[f"voucher:{c}"],
+            "staff_id": w.ids[f"user:{staff}"],
+        })
