@@ -230,3 +230,63 @@ def test_home_shows_offer_tiles(web, world):
     web.login("c1_red")
     page = web.get(f"/c/{world.slugs['c1']}/").get_data(as_text=True)
     assert f"/c/{world.slugs['c1']}/offers/" in page and f"/c/{world.slugs['c1']}/vouchers/" in page
+
+
+def png_bytes(colour="red"):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_photos_are_uploaded_reencoded_and_shown_only_where_the_offer_is_open(web, world, app):
+    import io
+
+    web.login("m1_owner")
+    m1 = world.slugs["m1"]
+    kit = world.ids["offer:m1_kit"]  # open to c1 only
+    edit = f"/m/{m1}/offers/{kit}/edit"
+    page = web.get(edit).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    fields = {k: v for k, v in offer_form(world, communities=[world.slugs["c1"]], title="Medicine kit").items()}
+    bad = web.client.post(edit, data={**fields, "csrf_token": token,
+                                      "photo": (io.BytesIO(b"not a picture"), "kit.png")},
+                          content_type="multipart/form-data")
+    assert bad.status_code == 422
+    good = web.client.post(edit, data={**fields, "csrf_token": token,
+                                       "photo": (io.BytesIO(png_bytes()), "kit.png")},
+                           content_type="multipart/form-data")
+    assert good.status_code == 302, good.get_data(as_text=True)[:1000]
+    own = web.get(f"/m/{m1}/offers/{kit}/photo.jpg")
+    assert own.status_code == 200 and own.data[:3] == b"\xff\xd8\xff"  # re-encoded as JPEG
+    web.logout()
+    web.login("c1_red")
+    assert web.get(f"/c/{world.slugs['c1']}/offers/{kit}/photo.jpg").status_code == 200
+    web.logout()
+    web.login("c2_red")
+    assert web.get(f"/c/{world.slugs['c2']}/offers/{kit}/photo.jpg").status_code == 404
+    web.logout()
+    web.login("m2_owner")
+    assert web.get(f"/m/{m1}/offers/{kit}/photo.jpg").status_code == 404
+    assert web.get(f"/m/{world.slugs['m2']}/offers/{kit}/photo.jpg").status_code == 404
+
+
+def test_shop_profile_with_photo(web, world):
+    import io
+
+    web.login("m2_owner")
+    url = f"/m/{world.slugs['m2']}/profile"
+    page = web.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = web.client.post(url, data={
+        "csrf_token": token, "name": "茶馆", "category": "餐饮", "address": "春熙路1号",
+        "opening_hours": "9:00-22:00", "photo": (io.BytesIO(png_bytes("green")), "shop.png"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert web.get(f"/m/{world.slugs['m2']}/photo.jpg").status_code == 200
+    web.logout()
+    web.login("c2_red")  # the tea offer has no photo of its own: the shop's is shown
+    assert web.get(f"/c/{world.slugs['c2']}/offers/{world.ids['offer:m2_tea']}/photo.jpg").status_code == 200
