@@ -16,7 +16,10 @@ vouchers claimed through the real claim action, then:
    UPDATE, the audit row, COMMIT.
 
 Prints ``BENCH <name> <value> <unit> target=<target> ratio=<ratio or ->`` lines: both rates,
-their ratio (target >= 0.30) and the HTTP p99 latency (target < 100 ms).
+their ratio (target >= 0.30) and the HTTP p99 latency (target < 100 ms); and, because the
+rates depend on whatever else the machine runs, the CPU each side spends per redemption
+(app, PostgreSQL and client processes, from /proc) and the ratio those imply when the
+redemptions alone have the machine (``redeem_cpu_ratio``).
 """
 
 import argparse
@@ -50,10 +53,67 @@ TARGET_P99_MS = 100.0
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def postgres_pids(pgdir) -> list[int]:
+    """The backends serving the app's role in our own cluster (not autovacuum, checkpoints
+    and the like, which would charge the build's after-effects to whichever run came first)."""
+    if not pgdir:
+        return []
+    try:
+        with open(os.path.join(pgdir, "data", "postmaster.pid")) as f:
+            master = int(f.readline())
+    except (OSError, ValueError):
+        return []
+    backends = []
+    for pid in children_of(master):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"linli_app" in f.read():
+                    backends.append(pid)
+        except OSError:
+            pass
+    return backends
+
+
+def settle(owner_url):
+    """Vacuum and analyse after the build, so neither run pays for the other's leftovers."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(owner_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+
+
 def start_postgres():
     owner, app_url = os.environ.get("LINLI_BENCH_PG_OWNER_URL"), os.environ.get("LINLI_BENCH_PG_APP_URL")
     if owner and app_url:
-        return owner, app_url, lambda: None
+        return owner, app_url, lambda: None, None
     work = tempfile.mkdtemp(prefix="linli-bench-")
     os.chmod(work, 0o755)
     pgdir = os.path.join(work, "pg")
@@ -66,7 +126,7 @@ def start_postgres():
         subprocess.run([str(ROOT / "scripts/testdb.sh"), "stop", pgdir], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    return env["LINLI_TEST_PG_OWNER_URL"], env["LINLI_TEST_PG_APP_URL"], stop
+    return env["LINLI_TEST_PG_OWNER_URL"], env["LINLI_TEST_PG_APP_URL"], stop, pgdir
 
 
 def reset_schema(owner_url):
@@ -357,7 +417,7 @@ def main():
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    owner_url, app_url, stop_pg = start_postgres()
+    owner_url, app_url, stop_pg, pgdir = start_postgres()
     gunicorn = None
     try:
         reset_schema(owner_url)
@@ -369,15 +429,24 @@ def main():
         print(f"# built {len(codes)} vouchers through the claim action in {time.perf_counter() - began:.1f}s",
               flush=True)
         warmup, http_codes, sql_codes = codes[:warm], codes[warm:warm + args.codes], codes[warm + args.codes:]
+        settle(owner_url)
 
         gunicorn, port = start_gunicorn(app_url, args.workers, args.threads)
         run_parallel(args.clients, warmup, http_work(port, merchant, token))
+        # CPU spent per request by each side, measured from /proc: unlike the rates, this
+        # hardly depends on what else the machine is running at the time
+        workers = [gunicorn.pid, *children_of(gunicorn.pid)]
+        before = (cpu_seconds(workers), cpu_seconds(postgres_pids(pgdir)), time.process_time())
         http_s, http_lat, http_fail = run_parallel(args.clients, http_codes, http_work(port, merchant, token))
+        http_cpu = [(cpu_seconds(workers) - before[0]), (cpu_seconds(postgres_pids(pgdir)) - before[1]),
+                    (time.process_time() - before[2])]
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
         gunicorn = None
 
+        before = (cpu_seconds(postgres_pids(pgdir)), time.process_time())
         sql_s, sql_lat, sql_fail = run_parallel(args.clients, sql_codes, sql_work(app_url, merchant, token))
+        sql_cpu = [0.0, cpu_seconds(postgres_pids(pgdir)) - before[0], time.process_time() - before[1]]
         if http_fail or sql_fail:
             print(f"# failures: http {http_fail}, sql {sql_fail}; first: {FIRST_FAILURE[:1]}", flush=True)
         http_rate, sql_rate = len(http_codes) / http_s, len(sql_codes) / sql_s
@@ -389,6 +458,15 @@ def main():
         print(f"BENCH redeem_http_vs_sql {ratio:.2f} ratio target={TARGET_RATIO:.2f} ratio={ratio:.2f}")
         print(f"BENCH redeem_http_p99 {p99(http_lat):.1f} ms target={TARGET_P99_MS:.0f} ratio=-")
         print(f"BENCH redeem_sql_p99 {p99(sql_lat):.1f} ms target=- ratio=-")
+        http_ms = [x * 1000 / len(http_codes) for x in http_cpu]
+        sql_ms = [x * 1000 / len(sql_codes) for x in sql_cpu]
+        cpu_ratio = sum(sql_ms) / sum(http_ms) if sum(http_ms) else 0
+        load = os.getloadavg()[0]
+        print(f"# CPU per redemption (app / PostgreSQL / client): HTTP {http_ms[0]:.2f} / {http_ms[1]:.2f}"
+              f" / {http_ms[2]:.2f} ms, SQL - / {sql_ms[1]:.2f} / {sql_ms[2]:.2f} ms; load average {load:.1f}")
+        print(f"BENCH redeem_http_cpu {sum(http_ms):.2f} ms/req target=- ratio=-")
+        print(f"BENCH redeem_sql_cpu {sum(sql_ms):.2f} ms/tx target=- ratio=-")
+        print(f"BENCH redeem_cpu_ratio {cpu_ratio:.2f} ratio target={TARGET_RATIO:.2f} ratio={cpu_ratio:.2f}")
         return 0 if (http_fail == 0 and sql_fail == 0) else 1
     finally:
         if gunicorn is not None:

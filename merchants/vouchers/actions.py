@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Uuid, bindparam, func, select, update
 
 from core.audit.actions import record
 from core.extensions import db
@@ -29,7 +29,7 @@ from core.ledger import actions as ledger
 from core.ledger.actions import Cause, merchant_account
 from core.tenancy.models import Community
 from core.transactions import atomic
-from core.types import utcnow
+from core.types import UTCDateTime, utcnow
 from merchants.errors import MarketError
 from merchants.offers.models import Offer, OfferStatus
 from merchants.partners.models import Merchant, Partnership, PartnershipStatus
@@ -327,6 +327,36 @@ def unknown_code() -> MarketError:
                        status=404)
 
 
+# The counter's two statements, built once (they are immutable) and executed with values:
+# building a statement costs about as much as running it. The tenant filter is still added
+# to each execution by core.tenancy.scoping, and row-level security still applies.
+_FIND = (
+    select(Voucher, Partnership.status, Partnership.point_value_minor, Partnership.currency,
+           Community.slug, Community.name, Community.timezone)
+    .join(VoucherCode, (VoucherCode.community_id == Voucher.community_id)
+          & (VoucherCode.voucher_id == Voucher.id))
+    .join(Partnership, (Partnership.community_id == Voucher.community_id)
+          & (Partnership.merchant_id == Voucher.merchant_id))
+    .join(Community, Community.id == Voucher.community_id)
+    .where(VoucherCode.digest == bindparam("digest"),
+           VoucherCode.merchant_id == bindparam("merchant", type_=Uuid),
+           Voucher.merchant_id == bindparam("merchant", type_=Uuid))
+)
+_REDEEM = (
+    update(Voucher)
+    .where(Voucher.community_id == bindparam("v_community", type_=Uuid),
+           Voucher.id == bindparam("v_id", type_=Uuid),
+           Voucher.status == VoucherStatus.ISSUED,
+           Voucher.valid_from <= bindparam("v_now", type_=UTCDateTime),
+           Voucher.valid_until > bindparam("v_now", type_=UTCDateTime))
+    .values(status=VoucherStatus.REDEEMED, redeemed_at=bindparam("v_now", type_=UTCDateTime),
+            redeemed_by=bindparam("v_by", type_=Uuid), redeemed_by_name=bindparam("v_by_name"),
+            point_value_minor=bindparam("v_value"), currency=bindparam("v_currency"),
+            settlement_month=bindparam("v_month"))
+    .execution_options(synchronize_session=False)
+)
+
+
 @dataclass
 class AtCounter:
     """A voucher found at the counter, with what redeeming it needs from its partnership and
@@ -348,17 +378,7 @@ def find_at_counter(merchant_id, text) -> AtCounter:
     code = codes.normalise(text)
     if code is None:
         raise unknown_code()
-    row = db.session.execute(
-        select(Voucher, Partnership.status, Partnership.point_value_minor, Partnership.currency,
-               Community.slug, Community.name, Community.timezone)
-        .join(VoucherCode, (VoucherCode.community_id == Voucher.community_id)
-              & (VoucherCode.voucher_id == Voucher.id))
-        .join(Partnership, (Partnership.community_id == Voucher.community_id)
-              & (Partnership.merchant_id == Voucher.merchant_id))
-        .join(Community, Community.id == Voucher.community_id)
-        .where(VoucherCode.digest == codes.digest(code), VoucherCode.merchant_id == merchant_id,
-               Voucher.merchant_id == merchant_id)
-    ).first()
+    row = db.session.execute(_FIND, {"digest": codes.digest(code), "merchant": merchant_id}).first()
     if row is None:
         raise unknown_code()
     return AtCounter(row[0], code, *row[1:])
@@ -410,14 +430,11 @@ def do_redeem_voucher(merchant_actor, text, now: datetime | None = None) -> Rede
             redeemed_by_name=user.name, point_value_minor=found.point_value_minor,
             currency=found.currency, settlement_month=month_in(found.timezone, now),
         )
-        result = db.session.execute(
-            update(Voucher)
-            .where(Voucher.community_id == voucher.community_id, Voucher.id == voucher.id,
-                   Voucher.status == VoucherStatus.ISSUED, Voucher.valid_from <= now,
-                   Voucher.valid_until > now)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        result = db.session.execute(_REDEEM, {
+            "v_community": voucher.community_id, "v_id": voucher.id, "v_now": now,
+            "v_by": user.id, "v_by_name": user.name, "v_value": values["point_value_minor"],
+            "v_currency": values["currency"], "v_month": values["settlement_month"],
+        })
         if result.rowcount != 1:  # another till got there first
             db.session.refresh(voucher)
             raise _state_error(voucher, now)
