@@ -286,15 +286,18 @@ def start_gunicorn(app_url, workers, threads):
     raise SystemExit("gunicorn did not start")
 
 
-def run_parallel(clients, jobs, work):
-    """``work(client_index, job)`` for every job, spread over ``clients`` threads that start
-    together; returns (elapsed seconds, latencies in seconds, failures)."""
+def run_parallel(clients, jobs, work, states=None):
+    """``work(state, job)`` for every job, spread over ``clients`` threads that start
+    together, each with its own ``state`` (its connection: pass the same ``states`` to a
+    warm-up run and the measured one); returns (elapsed seconds, latencies in seconds,
+    failures)."""
     shares = [jobs[i::clients] for i in range(clients)]
     latencies, failures = [[] for _ in range(clients)], [0] * clients
     barrier = threading.Barrier(clients + 1)
+    states = states if states is not None else [{} for _ in range(clients)]
 
     def client(i):
-        state = {}
+        state = states[i]
         barrier.wait()
         for job in shares[i]:
             start = time.perf_counter()
@@ -423,7 +426,7 @@ def main():
         reset_schema(owner_url)
         app = make_app(owner_url, app_url)
         create_schema(app, owner_url)
-        warm = args.clients * 10
+        warm = args.clients * 20  # half warms the HTTP run, half the SQL run
         began = time.perf_counter()
         merchant, token, codes = build_world(app, 2 * args.codes + warm)
         print(f"# built {len(codes)} vouchers through the claim action in {time.perf_counter() - began:.1f}s",
@@ -432,21 +435,30 @@ def main():
         settle(owner_url)
 
         gunicorn, port = start_gunicorn(app_url, args.workers, args.threads)
-        run_parallel(args.clients, warmup, http_work(port, merchant, token))
+        clients = [{} for _ in range(args.clients)]
+        run_parallel(args.clients, warmup[:len(warmup) // 2], http_work(port, merchant, token), clients)
         # CPU spent per request by each side, measured from /proc: unlike the rates, this
         # hardly depends on what else the machine is running at the time
         workers = [gunicorn.pid, *children_of(gunicorn.pid)]
         before = (cpu_seconds(workers), cpu_seconds(postgres_pids(pgdir)), time.process_time())
-        http_s, http_lat, http_fail = run_parallel(args.clients, http_codes, http_work(port, merchant, token))
+        http_s, http_lat, http_fail = run_parallel(args.clients, http_codes, http_work(port, merchant, token),
+                                                   clients)
         http_cpu = [(cpu_seconds(workers) - before[0]), (cpu_seconds(postgres_pids(pgdir)) - before[1]),
                     (time.process_time() - before[2])]
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
         gunicorn = None
 
-        before = (cpu_seconds(postgres_pids(pgdir)), time.process_time())
-        sql_s, sql_lat, sql_fail = run_parallel(args.clients, sql_codes, sql_work(app_url, merchant, token))
-        sql_cpu = [0.0, cpu_seconds(postgres_pids(pgdir)) - before[0], time.process_time() - before[1]]
+        connections = [{} for _ in range(args.clients)]
+        run_parallel(args.clients, warmup[len(warmup) // 2:], sql_work(app_url, merchant, token), connections)
+        pids = postgres_pids(pgdir)  # the connections stay open until measured
+        before = (cpu_seconds(pids), time.process_time())
+        sql_s, sql_lat, sql_fail = run_parallel(args.clients, sql_codes, sql_work(app_url, merchant, token),
+                                                connections)
+        sql_cpu = [0.0, cpu_seconds(pids) - before[0], time.process_time() - before[1]]
+        for state in connections:
+            if state.get("conn") is not None:
+                state["conn"].close()
         if http_fail or sql_fail:
             print(f"# failures: http {http_fail}, sql {sql_fail}; first: {FIRST_FAILURE[:1]}", flush=True)
         http_rate, sql_rate = len(http_codes) / http_s, len(sql_codes) / sql_s
