@@ -122,11 +122,16 @@ def test_publish_claim_in_two_communities_and_redeem_once(live_server, market):
                 expect(page.locator("svg.qr")).to_be_visible()
                 expect(page.locator(".brand")).to_contain_text(community_name)
                 shot(page, f"04-voucher-{len(codes) + 1}")
+                page.click("text=← ")
+                expect(page.locator(".card", has_text="午餐八折券")).to_be_visible()
+                shot(page, f"04-my-vouchers-{len(codes) + 1}")
                 codes.append(code)
             assert codes[0] != codes[1]
 
             # the counter: typed without dashes, grouped as typed; check, confirm, redeemed
             till = person(f"e2e_{tag}_till")
+            expect(till.locator("h1")).to_have_text("老张面馆")  # staff land on their shop
+            shot(till, "05-merchant-home")
             counter = f"{base}/m/{market['merchant']}/counter/"
             till.goto(counter)
             box = till.locator("input[name=code]")
