@@ -21,6 +21,8 @@ CAPABILITIES = [
     "core.notifications.setup",
     "core.scaleout.setup",
     "merchants.partners.setup",
+    "merchants.offers.setup",
+    "merchants.vouchers.setup",
     "tenants.rules.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",

@@ -19,6 +19,7 @@ os.environ.setdefault("LINLI_FAST_PASSWORD_HASH", "1")
 import pytest  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 
+import tests.merchants.world_steps  # noqa: E402,F401  (registers the marketplace's world step)
 from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from tests.world import World, build_world  # noqa: E402

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core.audit.actions import record
 from core.extensions import db
@@ -142,7 +143,11 @@ def do_revoke_token(row: ApiToken, actor=None) -> None:
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    # One query for the token and its user: every API request runs this.
+    row = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == token_digest(token))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return row.user if row.user.active else None

@@ -35,7 +35,16 @@ def apply_scope(connection, scope: TenantScope | None = None) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, transaction, connection):
-    apply_scope(connection)
+    # A transaction starts with no scope: the settings are only ever set transaction-locally,
+    # so whatever a previous transaction on this connection set ended with it. Sending the
+    # empty scope would be a round trip that changes nothing (most requests begin unscoped,
+    # before the URL names a community or merchant), so only a real scope is sent here.
+    scope = current_scope()
+    if scope != EMPTY:
+        apply_scope(connection, scope)
+
+
+EMPTY = TenantScope()
 
 
 def _rescope_open_session(scope: TenantScope) -> None:
@@ -56,7 +65,9 @@ def _open_connections(session):
     transaction = session.get_transaction()
     if transaction is None:
         return []
-    return [conn for conn, *_ in transaction._connections.values()]
+    # The map holds each connection under more than one key (the engine and the connection
+    # itself): hand the scope to each connection once, not once per key.
+    return list({id(conn): conn for conn, *_ in transaction._connections.values()}.values())
 
 
 on_scope_change(_rescope_open_session)

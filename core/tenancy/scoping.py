@@ -13,6 +13,7 @@ Known gaps, each backed by row-level security on PostgreSQL and by tests:
   not filtered here (RLS filters them; a lint test keeps ``text(`` out of app code);
 """
 
+import functools
 import uuid
 
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -37,9 +38,12 @@ def _merchant_clause(cls, merchant_id):
     return cls.community_id == NO_COMMUNITY
 
 
+@functools.lru_cache(maxsize=4096)
 def _scope_options(scope):
     # The lambdas have a fixed shape: SQLAlchemy caches their SQL and binds the closure
     # values (the ids) as parameters, so the branch is chosen out here, never inside.
+    # One option object per scope (scopes are frozen, hence hashable; options immutable):
+    # building it anew for every statement of every request costs more than the query.
     if scope.merchant_id is not None and scope.community_id is None:
         merchant_id = literal(scope.merchant_id, Uuid)
         return with_loader_criteria(

@@ -51,8 +51,13 @@ def places_of(user) -> list[Place]:
     return places
 
 
+# Where a person works. Other places (reviewing merchant sign-ups) are listed on "where to go"
+# but do not stop a district admin from landing straight in their district.
+PRIMARY_KINDS = {"platform", "district", "community", "merchant"}
+
+
 def landing_url(user) -> str:
-    places = places_of(user)
-    if len(places) == 1:
-        return places[0].url
+    primary = [place for place in places_of(user) if place.kind in PRIMARY_KINDS]
+    if len(primary) == 1:
+        return primary[0].url
     return url_for("web.my_places")

@@ -13,11 +13,18 @@ DEMO_MERCHANTS = [
 
 
 def merchant_places(user) -> list[Place]:
+    from flask_babel import gettext as _
+
+    from merchants.partners.api import may_admit_merchants
+
     rows = db.session.execute(
         select(Merchant).join(MerchantUser, MerchantUser.merchant_id == Merchant.id)
         .where(MerchantUser.user_id == user.id).order_by(Merchant.name)
     ).scalars()
-    return [Place("merchant", m.name, url_for("merchant.home", merchant=m.slug)) for m in rows]
+    places = [Place("merchant", m.name, url_for("merchant.home", merchant=m.slug)) for m in rows]
+    if may_admit_merchants(user):
+        places.append(Place("merchant-admin", _("Merchants"), url_for("merchant_admin.review")))
+    return places
 
 
 def load_demo_merchants(ctx) -> None:
@@ -26,18 +33,42 @@ def load_demo_merchants(ctx) -> None:
     for slug, name, category, address in DEMO_MERCHANTS:
         login = f"{slug}-owner"
         do_create_merchant(slug, name, {"login": login, "password": DEMO_PASSWORD, "name": f"{name}店主"},
-                           ctx["users"]["admin"], category=category, address=address)
+                           ctx["users"]["admin"], category=category, address=address,
+                           opening_hours="10:00-21:00")
         ctx["logins"].append((login, f"merchant owner, {slug}"))
 
 
 def init_app(app):
-    from merchants.partners import views
+    from core.api.framework import api
+    from merchants.partners import admin_views, community_views, views
+    from merchants.partners import api as partners_api
 
     register_places(merchant_places)
+    app.jinja_env.filters["money"] = _money_filter
+    app.jinja_env.filters["amount"] = _amount_filter
     if load_demo_merchants not in _registered:
         demo_step(load_demo_merchants)
         _registered.append(load_demo_merchants)
     app.register_blueprint(views.bp)
+    app.register_blueprint(community_views.bp)
+    app.register_blueprint(admin_views.bp)
+    api.register_blueprint(partners_api.merchants)
+    api.register_blueprint(partners_api.own)
+    api.register_blueprint(partners_api.community_partners)
+
+
+def _money_filter(minor, currency="CNY"):
+    from flask_babel import get_locale
+
+    from merchants.money import display
+
+    return display(minor, currency, str(get_locale() or "zh_Hans_CN"))
+
+
+def _amount_filter(minor, currency="CNY"):
+    from merchants.money import amount_text
+
+    return amount_text(minor, currency)
 
 
 _registered = []

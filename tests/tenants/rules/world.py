@@ -63,7 +63,6 @@ def rules_world(world):
             claim = do_submit_claim(blue, rules["fire"], 1, "3号楼楼道里电动车充电起火，已用灭火器扑灭。",
                                     photo=photos.reencode(tiny_png()))
             world.ids[f"claim:{name}"] = claim.id
-            # merged into what other world steps put there (steps run in import order)
             world.extra["url_args"].setdefault(name, {}).update({
                 "rule_id": rules["cleanup"].id, "claim_id": claim.id,
                 "member_id": world.member_id(f"{name}_blue"),

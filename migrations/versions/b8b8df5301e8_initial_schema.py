@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ca21eaa4a41b
+Revision ID: b8b8df5301e8
 Revises: 
-Create Date: 2026-11-22 01:15:07.900280
+Create Date: 2026-11-22 01:23:41.184251
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'ca21eaa4a41b'
+revision = 'b8b8df5301e8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -58,9 +58,15 @@ def upgrade():
     op.create_table('merchants',
     sa.Column('slug', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'active', name='merchantstatus', native_enum=False, length=20), nullable=False),
     sa.Column('category', sa.String(length=40), nullable=True),
     sa.Column('address', sa.String(length=200), nullable=True),
     sa.Column('opening_hours', sa.String(length=120), nullable=True),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('photo_id', sa.Uuid(), nullable=True),
+    sa.Column('approved_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchants')),
@@ -126,6 +132,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_district_admins_district_id'), ['district_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_district_admins_user_id'), ['user_id'], unique=False)
 
+    op.create_table('merchant_images',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_merchant_images_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant_images'))
+    )
+    with op.batch_alter_table('merchant_images', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_merchant_images_merchant_id'), ['merchant_id'], unique=False)
+
     op.create_table('merchant_users',
     sa.Column('merchant_id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -140,6 +160,37 @@ def upgrade():
     with op.batch_alter_table('merchant_users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_merchant_users_merchant_id'), ['merchant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_merchant_users_user_id'), ['user_id'], unique=False)
+
+    op.create_table('offers',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.Enum('voucher', 'item', name='offerkind', native_enum=False, length=20), nullable=False),
+    sa.Column('terms', sa.Text(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('market_price_minor', sa.BigInteger(), nullable=True),
+    sa.Column('offer_price_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('valid_from', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('claimed', sa.Integer(), nullable=False),
+    sa.Column('per_member_limit', sa.Integer(), nullable=True),
+    sa.Column('cancellable', sa.Boolean(), nullable=False),
+    sa.Column('refund_on_expiry', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'paused', 'ended', name='offerstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('photo_id', sa.Uuid(), nullable=True),
+    sa.Column('updated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('claimed >= 0 AND claimed <= quantity', name=op.f('ck_offers_claimed_within_quantity')),
+    sa.CheckConstraint('points > 0', name=op.f('ck_offers_points_positive')),
+    sa.CheckConstraint('quantity >= 0', name=op.f('ck_offers_quantity_not_negative')),
+    sa.CheckConstraint('valid_until > valid_from', name=op.f('ck_offers_valid_window')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_offers_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offers'))
+    )
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.create_index('ix_offers_merchant_created', ['merchant_id', 'created_at'], unique=False)
 
     op.create_table('rule_templates',
     sa.Column('district_id', sa.Uuid(), nullable=False),
@@ -201,6 +252,48 @@ def upgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_members_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('offer_communities',
+    sa.Column('offer_id', sa.Uuid(), nullable=False),
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_offer_communities_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_offer_communities_merchant_id_merchants')),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_offer_communities_offer_id_offers')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_offer_communities')),
+    sa.UniqueConstraint('community_id', 'offer_id', name=op.f('uq_offer_communities_community_id_offer_id'))
+    )
+    with op.batch_alter_table('offer_communities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_communities_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_communities_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index('ix_offer_communities_offer', ['offer_id'], unique=False)
+
+    op.create_table('partnerships',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sa.Enum('applied', 'invited', 'active', 'suspended', 'declined', name='partnershipstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('point_value_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('monthly_cap_minor', sa.BigInteger(), nullable=True),
+    sa.Column('suspended_by', sa.Enum('community', 'merchant', name='side', native_enum=False, length=20), nullable=True),
+    sa.Column('message', sa.String(length=300), nullable=True),
+    sa.Column('updated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_by', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('monthly_cap_minor IS NULL OR monthly_cap_minor > 0', name=op.f('ck_partnerships_cap_positive')),
+    sa.CheckConstraint('point_value_minor IS NULL OR point_value_minor >= 0', name=op.f('ck_partnerships_value_not_negative')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_partnerships_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_partnerships_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_partnerships')),
+    sa.UniqueConstraint('community_id', 'merchant_id', name=op.f('uq_partnerships_community_id_merchant_id'))
+    )
+    with op.batch_alter_table('partnerships', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partnerships_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_partnerships_merchant_id'), ['merchant_id'], unique=False)
 
     op.create_table('rules',
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -269,6 +362,18 @@ def upgrade():
     with op.batch_alter_table('shop_windows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_windows_community_id'), ['community_id'], unique=False)
 
+    op.create_table('voucher_codes',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('voucher_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_voucher_codes_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_voucher_codes_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_voucher_codes')),
+    sa.UniqueConstraint('digest', name=op.f('uq_voucher_codes_digest'))
+    )
     op.create_table('buildings',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('grid_id', sa.Uuid(), nullable=False),
@@ -625,6 +730,52 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_team_members_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_team_members_member', ['community_id', 'member_id'], unique=False)
 
+    op.create_table('vouchers',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('offer_id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('transaction_id', sa.Uuid(), nullable=False),
+    sa.Column('status', sa.Enum('issued', 'redeemed', 'cancelled', 'expired', name='voucherstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('code_tail', sa.String(length=8), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('terms', sa.Text(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('offer_price_minor', sa.BigInteger(), nullable=True),
+    sa.Column('market_price_minor', sa.BigInteger(), nullable=True),
+    sa.Column('price_currency', sa.String(length=3), nullable=True),
+    sa.Column('refund_on_expiry', sa.Boolean(), nullable=False),
+    sa.Column('cancellable', sa.Boolean(), nullable=False),
+    sa.Column('valid_from', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('holder_masked', sa.String(length=80), nullable=False),
+    sa.Column('claimed_by', sa.Uuid(), nullable=True),
+    sa.Column('claim_month', sa.String(length=7), nullable=False),
+    sa.Column('redeemed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('redeemed_by', sa.Uuid(), nullable=True),
+    sa.Column('redeemed_by_name', sa.String(length=80), nullable=True),
+    sa.Column('point_value_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('settlement_month', sa.String(length=7), nullable=True),
+    sa.Column('ended_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('refund_transaction_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_vouchers_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id', 'transaction_id'], ['ledger_transactions.community_id', 'ledger_transactions.id'], name=op.f('fk_vouchers_community_id_transaction_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_vouchers_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_vouchers_merchant_id_merchants')),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_vouchers_offer_id_offers')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_vouchers'))
+    )
+    with op.batch_alter_table('vouchers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_vouchers_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_vouchers_due', ['status', 'valid_until'], unique=False)
+        batch_op.create_index('ix_vouchers_member_offer', ['community_id', 'member_id', 'offer_id'], unique=False)
+        batch_op.create_index('ix_vouchers_merchant_redeemed', ['merchant_id', 'redeemed_at'], unique=False)
+        batch_op.create_index('ix_vouchers_month', ['community_id', 'merchant_id', 'settlement_month'], unique=False)
+
     op.create_table('work_orders',
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('need', 'wish', 'hazard', name='orderkind', native_enum=False, length=20), nullable=False),
@@ -745,11 +896,27 @@ def upgrade():
     with op.batch_alter_table('order_handlers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_handlers_community_id'), ['community_id'], unique=False)
 
+    op.create_table('voucher_secrets',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'id'], ['vouchers.community_id', 'vouchers.id'], name=op.f('fk_voucher_secrets_community_id_id_vouchers')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_voucher_secrets_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_voucher_secrets'))
+    )
+    with op.batch_alter_table('voucher_secrets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voucher_secrets_community_id'), ['community_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('voucher_secrets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_voucher_secrets_community_id'))
+
+    op.drop_table('voucher_secrets')
     with op.batch_alter_table('order_handlers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_handlers_community_id'))
 
@@ -772,6 +939,14 @@ def downgrade():
         batch_op.drop_index('ix_work_orders_closed')
 
     op.drop_table('work_orders')
+    with op.batch_alter_table('vouchers', schema=None) as batch_op:
+        batch_op.drop_index('ix_vouchers_month')
+        batch_op.drop_index('ix_vouchers_merchant_redeemed')
+        batch_op.drop_index('ix_vouchers_member_offer')
+        batch_op.drop_index('ix_vouchers_due')
+        batch_op.drop_index(batch_op.f('ix_vouchers_community_id'))
+
+    op.drop_table('vouchers')
     with op.batch_alter_table('team_members', schema=None) as batch_op:
         batch_op.drop_index('ix_team_members_member')
         batch_op.drop_index(batch_op.f('ix_team_members_community_id'))
@@ -856,6 +1031,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_buildings_community_id'))
 
     op.drop_table('buildings')
+    op.drop_table('voucher_codes')
     with op.batch_alter_table('shop_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_windows_community_id'))
 
@@ -869,6 +1045,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rules_community_id'))
 
     op.drop_table('rules')
+    with op.batch_alter_table('partnerships', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partnerships_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_partnerships_community_id'))
+
+    op.drop_table('partnerships')
+    with op.batch_alter_table('offer_communities', schema=None) as batch_op:
+        batch_op.drop_index('ix_offer_communities_offer')
+        batch_op.drop_index(batch_op.f('ix_offer_communities_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_offer_communities_community_id'))
+
+    op.drop_table('offer_communities')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
@@ -882,11 +1069,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rule_templates_district_id'))
 
     op.drop_table('rule_templates')
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index('ix_offers_merchant_created')
+
+    op.drop_table('offers')
     with op.batch_alter_table('merchant_users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_merchant_users_user_id'))
         batch_op.drop_index(batch_op.f('ix_merchant_users_merchant_id'))
 
     op.drop_table('merchant_users')
+    with op.batch_alter_table('merchant_images', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_merchant_images_merchant_id'))
+
+    op.drop_table('merchant_images')
     with op.batch_alter_table('district_admins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_district_admins_user_id'))
         batch_op.drop_index(batch_op.f('ix_district_admins_district_id'))
