@@ -115,9 +115,6 @@ def checklist(community, district) -> list[ChecklistItem]:
             "residents", _("Residents imported"), residents > 0, _("%(n)d residents", n=residents),
             _url("onboarding.residents", district, community), 40))
         items += hooks.extra_checklist(community)
-    if not any(item.key == "merchants" for item in items):
-        items.append(ChecklistItem("merchants", _("Merchants partnered"), False,
-                                   _("The merchant marketplace is not installed."), None, 50))
     return sorted(items, key=lambda i: i.order)
 
 

@@ -26,6 +26,7 @@ def init_app(app):
 
     register_counter("rules", _rule_count)
     hooks.register_buildings(grid_link.buildings, grid_link.assign)
+    hooks.register_checklist_item(merchants_partnered)
     if copy_shop_templates not in _registered:
         on_community_created(copy_shop_templates)
         _registered.append(copy_shop_templates)
@@ -39,3 +40,19 @@ def _rule_count(community) -> int:
     from tenants.rules.queries import rules
 
     return len(rules(community.id, include_retired=False))
+
+
+def merchants_partnered(community):
+    """The checklist's last item, from the marketplace (merchants.figures)."""
+    from merchants.figures import active_partnerships
+
+    count = active_partnerships(community.id)
+    return hooks_item("merchants", _("Merchants partnered"), count > 0,
+                      _("%(n)d active partnerships", n=count),
+                      url_for("community_partners.index", community=community.slug), 50)
+
+
+def hooks_item(*args):
+    from tenants.onboarding.hooks import ChecklistItem
+
+    return ChecklistItem(*args)

@@ -152,13 +152,24 @@ def test_district_totals_add_ratios_by_their_parts():
 
 
 def test_the_liability_uses_the_communitys_point_value(ctx, world, at):
-    c1 = world.community("c1")
-    award(world, c1, "c1_red", 40, NOW - timedelta(days=1), at)
-    month = Month.of(NOW, c1.timezone)
-    assert figures([c1], month)["liability"][c1.id] is None  # no value known: not guessed
+    c3 = world.community("c3")  # no merchant partnership: no point value but its own
+    award(world, c3, "c3_red", 40, NOW - timedelta(days=1), at)
+    month = Month.of(NOW, c3.timezone)
+    assert figures([c3], month)["liability"][c3.id] is None  # no value known: not guessed
     with atomic():
-        c1.settings = {**(c1.settings or {}), "point_value_minor": 5}  # 0.05 CNY a point
-    assert figures([c1], month)["liability"][c1.id] == Money(200, "CNY")
+        c3.settings = {**(c3.settings or {}), "point_value_minor": 5}  # 0.05 CNY a point
+    outstanding = figures([c3], month)["points_outstanding"][c3.id]
+    assert figures([c3], month)["liability"][c3.id] == Money(outstanding * 5, "CNY")
+
+
+def test_without_its_own_value_a_community_uses_its_partnerships_average(ctx, world):
+    from core.figures.core_figures import point_values
+
+    c1, c2 = world.community("c1"), world.community("c2")
+    with all_communities():
+        values = point_values([c1, c2])
+    # the world's partnerships: m1 pays 10 fen a point in c1 and c2, m2 pays 20 in c2
+    assert values[c1.id] == (10, "partners") and values[c2.id] == (15, "partners")
 
 
 def test_rolled_up_figures_equal_live_ones_and_the_tail_is_added(ctx, world, at):

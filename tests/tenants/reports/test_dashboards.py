@@ -262,8 +262,9 @@ def test_the_community_sets_what_a_point_is_worth(app, web, api, world):
     assert 'value="0.05"' in body
     web.post_form(f"{page}/point-value", {"value": "-1"}, page=page)
     assert 'value="0.05"' in web.get(page).get_data(as_text=True)  # refused, unchanged
-    web.post_form(f"{page}/point-value", {"value": ""}, page=page)  # cleared: not known again
-    assert re.search(r'data-figure="liability">—<', web.get(page).get_data(as_text=True))
+    web.post_form(f"{page}/point-value", {"value": ""}, page=page)  # cleared: c1's partnership's value
+    money = f"{outstanding * 10 / 100:,.2f}"  # m1 pays c1's residents 0.10 yuan a point
+    assert re.search(rf'data-figure="liability">[^<]*{re.escape(money)}<', web.get(page).get_data(as_text=True))
     web.logout()
     web.login("c1_grid")
     assert web.post_form(f"{page}/point-value", {"value": "9"}, page=f"/c/{c1}/").status_code == 403
