@@ -16,17 +16,23 @@ CAPABILITIES = [
     "core.ledger.setup",
     "core.districts.setup",
     "core.web.setup",
+    "core.figures.setup",
+    "core.exports.setup",
     "core.notifications.setup",
     "core.scaleout.setup",
     "merchants.partners.setup",
     "merchants.offers.setup",
     "merchants.vouchers.setup",
+    "merchants.figures",
     "tenants.rules.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",
     "tenants.grid.setup",
     "tenants.activities.setup",
     "tenants.workorders.setup",
+    "tenants.reports.setup",
+    "tenants.onboarding.setup",
+    "tenants.recognition.setup",
 ]
 
 

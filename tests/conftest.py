@@ -28,7 +28,8 @@ from tests.world import World, build_world  # noqa: E402
 # imported before the world is built so it is the same whichever tests are collected.
 # Each capability's part of the test world; imported before the world is built, so the world
 # is the same whichever tests a run selects.
-WORLD_STEP_MODULES = ["tests.tenants.rules.world", "tests.tenants.shop.world", "tests.world_community"]
+WORLD_STEP_MODULES = ["tests.tenants.rules.world", "tests.tenants.shop.world", "tests.world_community",
+                      "tests.tenants.onboarding.world"]
 
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 

@@ -35,8 +35,14 @@ def community_objects(app, world, name: str) -> dict[str, str]:
         order = shop.do_place_order(community, item, red, 1, actor=red.user)
         window = shop.do_add_weekly_window(community, weekday=6, opens=time(8), closes=time(9),
                                            actor=admin)
+        # a rule template of the community's district (not in the world: the rules' tests
+        # expect districts without templates)
+        from tenants.onboarding.rule_templates import do_create_rule_template
+
+        template = do_create_rule_template(community.district, code="probe-rule", actor=admin,
+                                           name="Probe rule", points=1, unit="each")
         found = {**world.extra.get("url_args", {}).get(name, {}),
                  "member_id": red.id, "item_id": item.id, "order_id": order.id,
-                 "window_id": window.id}
+                 "window_id": window.id, "rule_template_id": template.id}
         db.session.remove()
     return {key: str(value) for key, value in found.items()}

@@ -12,6 +12,20 @@ from core.tenancy.models import Community, District
 
 bp = Blueprint("districts", __name__)
 
+# Pages other capabilities add to a district's home (dashboard, onboarding, templates...):
+# ``register_district_link(fn)``, ``fn(district) -> [(label, url)]``, from their init_app.
+_district_links = []
+
+
+def register_district_link(provider):
+    if provider not in _district_links:
+        _district_links.append(provider)
+    return provider
+
+
+def district_links(district) -> list[tuple[str, str]]:
+    return [link for provider in _district_links for link in provider(district)]
+
 
 @bp.route("/admin", methods=["GET", "POST"])
 @login_required
@@ -65,4 +79,4 @@ def district_home(district):
         select(Community).where(Community.district_id == district.id).order_by(Community.name)
     ).all()
     return render_template("core/district_home.html", district=district, form=form,
-                           communities=communities), status
+                           communities=communities, links=district_links(district)), status

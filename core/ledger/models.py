@@ -45,6 +45,9 @@ class LedgerAccount(CommunityScoped, Base):
         UniqueConstraint("community_id", "key"),
         ForeignKeyConstraint(["community_id", "member_id"], ["members.community_id", "members.id"]),
         CheckConstraint("kind <> 'wallet' OR balance >= 0", name="wallet_not_negative"),
+        # The few non-wallet accounts of a community (issuance, shop, merchants, expired),
+        # found without reading its wallets: figures start from them (core.figures.rollup).
+        Index("ix_ledger_accounts_kind", "community_id", "kind"),
     )
 
     kind: Mapped[AccountKind] = enum_column(AccountKind)

@@ -43,16 +43,22 @@ def on_scope_change(callback):
 
 
 def _set(scope: TenantScope):
+    # Entering the scope already in force (nested ``all_communities()`` in a district's
+    # figures) changes nothing: the listeners (RLS settings, one query each) are not told.
+    unchanged = _scope.get() == scope
     token = _scope.set(scope)
-    for callback in _listeners:
-        callback(scope)
-    return token
+    if not unchanged:
+        for callback in _listeners:
+            callback(scope)
+    return token, unchanged
 
 
 def _reset(token):
+    token, unchanged = token
     _scope.reset(token)
-    for callback in _listeners:
-        callback(_scope.get())
+    if not unchanged:
+        for callback in _listeners:
+            callback(_scope.get())
 
 
 def set_scope(scope: TenantScope) -> None:

@@ -1,0 +1,4 @@
+def init_app(app):
+    from core.exports import models, tasks, views  # noqa: F401
+
+    app.register_blueprint(views.bp)
