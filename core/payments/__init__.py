@@ -1,0 +1,1 @@
+"""Money leaving the platform: the payments gateway (offline or Stripe)."""
