@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b8b8df5301e8
+Revision ID: b08ba72cd452
 Revises: 
-Create Date: 2026-11-22 01:23:41.184251
+Create Date: 2026-11-22 02:09:16.187645
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'b8b8df5301e8'
+revision = 'b08ba72cd452'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -132,6 +132,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_district_admins_district_id'), ['district_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_district_admins_user_id'), ['user_id'], unique=False)
 
+    op.create_table('export_jobs',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='jobstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=True),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('error', sa.String(length=300), nullable=True),
+    sa.Column('finished_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_export_jobs_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_jobs'))
+    )
+    with op.batch_alter_table('export_jobs', schema=None) as batch_op:
+        batch_op.create_index('ix_export_jobs_user', ['user_id', 'created_at'], unique=False)
+
     op.create_table('merchant_images',
     sa.Column('merchant_id', sa.Uuid(), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
@@ -192,6 +213,15 @@ def upgrade():
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.create_index('ix_offers_merchant_created', ['merchant_id', 'created_at'], unique=False)
 
+    op.create_table('recognition_settings',
+    sa.Column('district_id', sa.Uuid(), nullable=False),
+    sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_recognition_settings_district_id_districts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recognition_settings')),
+    sa.UniqueConstraint('district_id', name=op.f('uq_recognition_settings_district_id'))
+    )
     op.create_table('rule_templates',
     sa.Column('district_id', sa.Uuid(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -218,6 +248,86 @@ def upgrade():
     with op.batch_alter_table('rule_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rule_templates_district_id'), ['district_id'], unique=False)
 
+    op.create_table('shop_item_templates',
+    sa.Column('district_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('stock', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('points > 0', name=op.f('ck_shop_item_templates_points_positive')),
+    sa.CheckConstraint('stock >= 0', name=op.f('ck_shop_item_templates_stock_not_negative')),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_shop_item_templates_district_id_districts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_item_templates')),
+    sa.UniqueConstraint('district_id', 'name', name=op.f('uq_shop_item_templates_district_id_name'))
+    )
+    with op.batch_alter_table('shop_item_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shop_item_templates_district_id'), ['district_id'], unique=False)
+
+    op.create_table('figure_current_counts',
+    sa.Column('taken_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('members_red', sa.Integer(), nullable=False),
+    sa.Column('members_blue', sa.Integer(), nullable=False),
+    sa.Column('members_green', sa.Integer(), nullable=False),
+    sa.Column('max_number', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Integer(), nullable=False),
+    sa.Column('active_since', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_figure_current_counts_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_figure_current_counts')),
+    sa.UniqueConstraint('community_id', name=op.f('uq_figure_current_counts_community_id'))
+    )
+    with op.batch_alter_table('figure_current_counts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_figure_current_counts_community_id'), ['community_id'], unique=False)
+
+    op.create_table('figure_kind_months',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('account_kind', sa.String(length=20), nullable=False),
+    sa.Column('issued', sa.BigInteger(), nullable=False),
+    sa.Column('spent', sa.BigInteger(), nullable=False),
+    sa.Column('expired', sa.BigInteger(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_figure_kind_months_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_figure_kind_months')),
+    sa.UniqueConstraint('community_id', 'month', 'account_kind', name=op.f('uq_figure_kind_months_community_id_month_account_kind'))
+    )
+    with op.batch_alter_table('figure_kind_months', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_figure_kind_months_community_id'), ['community_id'], unique=False)
+
+    op.create_table('figure_month_snapshots',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('active', sa.Integer(), nullable=False),
+    sa.Column('members_red', sa.Integer(), nullable=False),
+    sa.Column('members_blue', sa.Integer(), nullable=False),
+    sa.Column('members_green', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_figure_month_snapshots_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_figure_month_snapshots')),
+    sa.UniqueConstraint('community_id', 'month', name=op.f('uq_figure_month_snapshots_community_id_month'))
+    )
+    with op.batch_alter_table('figure_month_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_figure_month_snapshots_community_id'), ['community_id'], unique=False)
+
+    op.create_table('figure_watermarks',
+    sa.Column('name', sa.String(length=20), nullable=False),
+    sa.Column('rolled_to', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_figure_watermarks_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_figure_watermarks')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_figure_watermarks_community_id_name'))
+    )
+    with op.batch_alter_table('figure_watermarks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_figure_watermarks_community_id'), ['community_id'], unique=False)
+
     op.create_table('grids',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('parent_id', sa.Uuid(), nullable=True),
@@ -232,6 +342,25 @@ def upgrade():
     )
     with op.batch_alter_table('grids', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grids_community_id'), ['community_id'], unique=False)
+
+    op.create_table('invitations',
+    sa.Column('role', sa.Enum('resident', 'grid_worker', 'admin', name='role', native_enum=False, length=20), nullable=False),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('nonce_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('used_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_by', sa.Uuid(), nullable=True),
+    sa.Column('revoked_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_invitations_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_invitations'))
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_invitations_open', ['community_id', 'used_at', 'expires_at'], unique=False)
 
     op.create_table('members',
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -294,6 +423,22 @@ def upgrade():
     with op.batch_alter_table('partnerships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_partnerships_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_partnerships_merchant_id'), ['merchant_id'], unique=False)
+
+    op.create_table('resident_imports',
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('status', sa.Enum('open', 'discarded', name='batchstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('rows_total', sa.Integer(), nullable=False),
+    sa.Column('imported', sa.Integer(), nullable=False),
+    sa.Column('last_import_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_resident_imports_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_resident_imports'))
+    )
+    with op.batch_alter_table('resident_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resident_imports_community_id'), ['community_id'], unique=False)
 
     op.create_table('rules',
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -390,6 +535,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_buildings_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_buildings_grid', ['community_id', 'grid_id'], unique=False)
 
+    op.create_table('figure_member_activity',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('last_earned_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_figure_member_activity_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_figure_member_activity_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_figure_member_activity')),
+    sa.UniqueConstraint('community_id', 'member_id', name=op.f('uq_figure_member_activity_community_id_member_id'))
+    )
+    with op.batch_alter_table('figure_member_activity', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_figure_member_activity_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_figure_member_activity_last', ['community_id', 'last_earned_at'], unique=False)
+
     op.create_table('grid_staff',
     sa.Column('grid_id', sa.Uuid(), nullable=False),
     sa.Column('member_id', sa.Uuid(), nullable=False),
@@ -424,6 +584,7 @@ def upgrade():
     )
     with op.batch_alter_table('ledger_accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_accounts_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_ledger_accounts_kind', ['community_id', 'kind'], unique=False)
 
     op.create_table('ledger_transactions',
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -512,6 +673,20 @@ def upgrade():
     with op.batch_alter_table('order_categories', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_categories_community_id'), ['community_id'], unique=False)
 
+    op.create_table('recognition_preferences',
+    sa.Column('member_id', sa.Uuid(), nullable=False),
+    sa.Column('hide_name', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_recognition_preferences_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_recognition_preferences_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_recognition_preferences')),
+    sa.UniqueConstraint('community_id', 'member_id', name=op.f('uq_recognition_preferences_community_id_member_id'))
+    )
+    with op.batch_alter_table('recognition_preferences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recognition_preferences_community_id'), ['community_id'], unique=False)
+
     op.create_table('resident_cards',
     sa.Column('member_id', sa.Uuid(), nullable=False),
     sa.Column('epoch', sa.Integer(), nullable=False),
@@ -526,6 +701,32 @@ def upgrade():
     )
     with op.batch_alter_table('resident_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resident_cards_community_id'), ['community_id'], unique=False)
+
+    op.create_table('resident_import_rows',
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('line', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('kind_text', sa.String(length=40), nullable=False),
+    sa.Column('account_kind', sa.String(length=20), nullable=True),
+    sa.Column('building', sa.String(length=80), nullable=False),
+    sa.Column('building_id', sa.Uuid(), nullable=True),
+    sa.Column('problems', sa.JSON(), nullable=False),
+    sa.Column('distinct_person', sa.Boolean(), nullable=False),
+    sa.Column('skip', sa.Boolean(), nullable=False),
+    sa.Column('member_id', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'batch_id'], ['resident_imports.community_id', 'resident_imports.id'], name=op.f('fk_resident_import_rows_community_id_batch_id_resident_imports')),
+    sa.ForeignKeyConstraint(['community_id', 'member_id'], ['members.community_id', 'members.id'], name=op.f('fk_resident_import_rows_community_id_member_id_members')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_resident_import_rows_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_resident_import_rows')),
+    sa.UniqueConstraint('community_id', 'batch_id', 'line', name=op.f('uq_resident_import_rows_community_id_batch_id_line'))
+    )
+    with op.batch_alter_table('resident_import_rows', schema=None) as batch_op:
+        batch_op.create_index('ix_resident_import_rows_batch', ['community_id', 'batch_id', 'line'], unique=False)
+        batch_op.create_index(batch_op.f('ix_resident_import_rows_community_id'), ['community_id'], unique=False)
 
     op.create_table('rule_claims',
     sa.Column('rule_id', sa.Uuid(), nullable=False),
@@ -993,10 +1194,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rule_claims_community_id'))
 
     op.drop_table('rule_claims')
+    with op.batch_alter_table('resident_import_rows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resident_import_rows_community_id'))
+        batch_op.drop_index('ix_resident_import_rows_batch')
+
+    op.drop_table('resident_import_rows')
     with op.batch_alter_table('resident_cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resident_cards_community_id'))
 
     op.drop_table('resident_cards')
+    with op.batch_alter_table('recognition_preferences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recognition_preferences_community_id'))
+
+    op.drop_table('recognition_preferences')
     with op.batch_alter_table('order_categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_categories_community_id'))
 
@@ -1018,6 +1228,7 @@ def downgrade():
 
     op.drop_table('ledger_transactions')
     with op.batch_alter_table('ledger_accounts', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_accounts_kind')
         batch_op.drop_index(batch_op.f('ix_ledger_accounts_community_id'))
 
     op.drop_table('ledger_accounts')
@@ -1026,6 +1237,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_grid_staff_community_id'))
 
     op.drop_table('grid_staff')
+    with op.batch_alter_table('figure_member_activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_figure_member_activity_last')
+        batch_op.drop_index(batch_op.f('ix_figure_member_activity_community_id'))
+
+    op.drop_table('figure_member_activity')
     with op.batch_alter_table('buildings', schema=None) as batch_op:
         batch_op.drop_index('ix_buildings_grid')
         batch_op.drop_index(batch_op.f('ix_buildings_community_id'))
@@ -1045,6 +1261,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rules_community_id'))
 
     op.drop_table('rules')
+    with op.batch_alter_table('resident_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resident_imports_community_id'))
+
+    op.drop_table('resident_imports')
     with op.batch_alter_table('partnerships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partnerships_merchant_id'))
         batch_op.drop_index(batch_op.f('ix_partnerships_community_id'))
@@ -1061,14 +1281,40 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_members_community_id'))
 
     op.drop_table('members')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index('ix_invitations_open')
+        batch_op.drop_index(batch_op.f('ix_invitations_community_id'))
+
+    op.drop_table('invitations')
     with op.batch_alter_table('grids', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grids_community_id'))
 
     op.drop_table('grids')
+    with op.batch_alter_table('figure_watermarks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_figure_watermarks_community_id'))
+
+    op.drop_table('figure_watermarks')
+    with op.batch_alter_table('figure_month_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_figure_month_snapshots_community_id'))
+
+    op.drop_table('figure_month_snapshots')
+    with op.batch_alter_table('figure_kind_months', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_figure_kind_months_community_id'))
+
+    op.drop_table('figure_kind_months')
+    with op.batch_alter_table('figure_current_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_figure_current_counts_community_id'))
+
+    op.drop_table('figure_current_counts')
+    with op.batch_alter_table('shop_item_templates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_item_templates_district_id'))
+
+    op.drop_table('shop_item_templates')
     with op.batch_alter_table('rule_templates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rule_templates_district_id'))
 
     op.drop_table('rule_templates')
+    op.drop_table('recognition_settings')
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_index('ix_offers_merchant_created')
 
@@ -1082,6 +1328,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_merchant_images_merchant_id'))
 
     op.drop_table('merchant_images')
+    with op.batch_alter_table('export_jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_export_jobs_user')
+
+    op.drop_table('export_jobs')
     with op.batch_alter_table('district_admins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_district_admins_user_id'))
         batch_op.drop_index(batch_op.f('ix_district_admins_district_id'))
