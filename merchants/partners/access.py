@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 
 from core.extensions import db
 from core.tenancy.access import NotFound
@@ -21,14 +21,18 @@ class MerchantActor:
         return self.role == MerchantRole.OWNER
 
 
+# Built once: every merchant request runs it (see user_for_token).
+_MERCHANT_AND_ROLE = (
+    select(Merchant, MerchantUser.role)
+    .join(MerchantUser, MerchantUser.merchant_id == Merchant.id)
+    .where(Merchant.slug == bindparam("slug"), MerchantUser.user_id == bindparam("user", type_=Uuid))
+)
+
+
 def enter_merchant(slug: str, user) -> MerchantActor:
     if not isinstance(slug, str) or len(slug) > 40 or user is None or not user.is_authenticated:
         raise NotFound(slug)
-    row = db.session.execute(
-        select(Merchant, MerchantUser.role)
-        .join(MerchantUser, MerchantUser.merchant_id == Merchant.id)
-        .where(Merchant.slug == slug, MerchantUser.user_id == user.id)
-    ).first()
+    row = db.session.execute(_MERCHANT_AND_ROLE, {"slug": slug, "user": user.id}).first()
     if row is None:
         raise NotFound(slug)
     merchant, role = row
