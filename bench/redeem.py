@@ -112,8 +112,8 @@ def settle(owner_url):
 
 def start_postgres():
     owner, app_url = os.environ.get("LINLI_BENCH_PG_OWNER_URL"), os.environ.get("LINLI_BENCH_PG_APP_URL")
-    if owner and app_url:
-        return owner, app_url, lambda: None, None
+    if owner and app_url:  # scripts/bench.sh's cluster: its directory names the backends to measure
+        return owner, app_url, lambda: None, os.environ.get("LINLI_BENCH_PG_DIR")
     work = tempfile.mkdtemp(prefix="linli-bench-")
     os.chmod(work, 0o755)
     pgdir = os.path.join(work, "pg")
