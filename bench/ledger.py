@@ -2,7 +2,8 @@
 (``core.ledger.actions`` inside ``atomic()``, app role, row-level security on) against the
 same transaction in raw SQL through psycopg (set the tenant, lock the wallet FOR UPDATE,
 insert the transaction and its two postings, update the balance, commit), with 1, 4 and 8
-worker threads, each with its own app context / connection and its own wallet.
+worker processes (or threads, ``--threads``), each with its own app context / connection and
+its own wallet.
 
     .venv/bin/python bench/ledger.py [--seconds 3] [--rounds 3] [--workers 1,4,8] [--ops award,spend]
 
@@ -145,15 +146,23 @@ def setup_community(app, wallets):
 # --- workers -------------------------------------------------------------------------------
 
 
-def run_workers(workers, seconds, make_worker):
-    """Start ``workers`` threads; each builds its step with ``make_worker(n)`` (its own app
-    context or connection), warms up, then runs it in a loop for ``seconds``. tx/s."""
-    ready = threading.Barrier(workers + 1)
-    go = threading.Event()
-    counts = [0] * workers
-    errors = []
+def run_workers(workers, seconds, make_worker, processes=True):
+    """Start ``workers`` workers; each builds its step with ``make_worker(n)`` (its own app
+    context or connection), warms up, then runs it in a loop for ``seconds``. tx/s.
 
-    def thread(n):
+    Workers are processes by default, as the app runs in production (gunicorn and Celery
+    fork workers): threads of one Python process share one interpreter lock, so the action
+    layer's Python would be held to one core while psycopg's raw threads wait on the server
+    in parallel. ``processes=False`` keeps threads (to see what the lock costs)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork") if processes else None
+    ready = (context or threading).Barrier(workers + 1)
+    go = (context or threading).Event()
+    counts = context.Array("q", workers) if processes else [0] * workers
+    errors = context.SimpleQueue() if processes else []
+
+    def worker(n):
         try:
             with make_worker(n) as step:
                 for _ in range(5):
@@ -167,22 +176,28 @@ def run_workers(workers, seconds, make_worker):
                     done += 1
                 counts[n] = done
         except BaseException as exc:  # reported below; the barrier must not hang
-            errors.append(exc)
+            if processes:
+                errors.put(repr(exc))
+            else:
+                errors.append(exc)
             ready.abort()
 
-    threads = [threading.Thread(target=thread, args=(n,), daemon=True) for n in range(workers)]
-    for t in threads:
-        t.start()
+    spawn = context.Process if processes else threading.Thread
+    runners = [spawn(target=worker, args=(n,), daemon=True) for n in range(workers)]
+    for runner in runners:
+        runner.start()
     try:
         ready.wait()
     except threading.BrokenBarrierError:
         pass
     began = time.perf_counter()
     go.set()
-    for t in threads:
-        t.join()
+    for runner in runners:
+        runner.join()
     elapsed = time.perf_counter() - began
-    if errors:
+    if processes and not errors.empty():
+        raise RuntimeError(errors.get())
+    if not processes and errors:
         raise errors[0]
     return sum(counts) / elapsed
 
@@ -201,6 +216,8 @@ def action_worker(app, ids, op):
     def make(n):
         member_id = ids[op][n]
         with app.app_context(), use_community(community_id):
+            # a forked worker must not share the parent's pooled connections
+            db.engine.dispose(close=False)
             # what a request has in hand when it calls the ledger: the community and member
             community = db.session.get(Community, community_id)
             member = db.session.get(Member, {"community_id": community_id, "id": member_id})
@@ -296,6 +313,8 @@ def main():
                         help="raw and action runs alternate this many times; the best of each counts")
     parser.add_argument("--workers", default="1,4,8")
     parser.add_argument("--ops", default="award,spend")
+    parser.add_argument("--threads", action="store_true",
+                        help="workers as threads of this process instead of processes")
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     with bench_database() as (owner_url, app_url):
@@ -305,8 +324,8 @@ def main():
             for workers in counts:
                 raw = action = 0.0
                 for _ in range(args.rounds):  # alternating, so both see the same machine load
-                    raw = max(raw, run_workers(workers, args.seconds, raw_worker(app_url, ids, op)))
-                    action = max(action, run_workers(workers, args.seconds, action_worker(app, ids, op)))
+                    raw = max(raw, run_workers(workers, args.seconds, raw_worker(app_url, ids, op), not args.threads))
+                    action = max(action, run_workers(workers, args.seconds, action_worker(app, ids, op), not args.threads))
                 ratio = action / raw
                 report(f"ledger_{op}_w{workers}", action, "tx/s", ratio=ratio)
                 report(f"ledger_{op}_raw_w{workers}", raw, "tx/s")
