@@ -25,7 +25,7 @@ from tenants.grid.queries import (
     staff_member_ids_of_grid,
     team_members,
 )
-from tenants.workorders import flow, paying, settings
+from tenants.workorders import flow, paying, photos, settings
 from tenants.workorders.models import (
     OrderCategory,
     OrderEvent,
@@ -280,6 +280,44 @@ def do_done(actor, order: WorkOrder, *, note: str, photo: str | None = None, hel
                photo=bool(photo))
         notify(order.reporter, "order.done", **_params(order))
         record("workorder.done", actor.user, order=order.id, helpers=[h.id for h in helpers])
+    return order
+
+
+# A photo can be added after the step it belongs to (a till or an app that uploads after the
+# JSON): what was seen, until the work is done; what was done, until the resident confirms.
+PHOTO_OPEN = {"report": (OrderStatus.REPORTED, OrderStatus.ACCEPTED, OrderStatus.DISPATCHED),
+              "done": (OrderStatus.DONE,)}
+
+
+def may_attach_photo(actor, order, which: str) -> bool:
+    if actor.can(Role.GRID_WORKER):
+        return True
+    member = actor.member
+    if member is None:
+        return False
+    return member.id == (order.reporter_id if which == "report" else order.done_by_id)
+
+
+def do_attach_photo(actor, order: WorkOrder, which: str, name: str) -> WorkOrder:
+    """Attach a stored photo (``photos.save_upload``'s name) as the report's or the work's,
+    replacing one sent before."""
+    if which not in PHOTO_OPEN:
+        raise invalid("invalid", _("A photo is of the report or of the work done."), "which")
+    if not may_attach_photo(actor, order, which):
+        raise _forbidden()
+    with atomic():
+        order = _lock(order)
+        if order.status not in PHOTO_OPEN[which]:
+            raise conflict("invalid_transition", _(
+                "Order #%(number)d is %(status)s: this photo cannot be added now.",
+                number=order.number, status=flow.STATUS_WORDS[order.status]))
+        if which == "report":
+            previous, order.photo = order.photo, name
+        else:
+            previous, order.done_photo = order.done_photo, name
+        record("workorder.photo", actor.user, order=order.id, which=which)
+    if previous and previous != name:  # once the new one is committed, the old file goes
+        photos.discard(order.community_id, previous)
     return order
 
 

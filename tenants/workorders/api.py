@@ -1,9 +1,9 @@
-"""Work orders over JSON, under /api/v1/c/<community>/workorders. Photos are sent through
-the pages (multipart); the API carries everything else."""
+"""Work orders over JSON, under /api/v1/c/<community>/workorders. Photos go up as
+multipart/form-data to ``.../photos/<report|done>`` after the step they belong to."""
 
 from datetime import UTC, datetime
 
-from flask import g, request
+from flask import g, request, send_file, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -13,7 +13,7 @@ from core.errors import ActionError
 from core.identity.models import Role
 from core.tenancy.access import NotFound
 from tenants.grid.access import access_team, member_in_community
-from tenants.workorders import actions, paying, queries
+from tenants.workorders import actions, paying, photos, queries
 from tenants.workorders.access import access_category, access_order
 from tenants.workorders.models import OrderKind, Urgency
 
@@ -83,7 +83,15 @@ class WorkOrderOut(Schema):
     created_at = fields.DateTime()
 
 
+def _photo_urls(order) -> dict:
+    def url(which, name):
+        return (url_for("api_workorders.Photo", community=g.community.slug, order_id=order.id, which=which)
+                if name else None)
+    return {"report": url("report", order.photo), "done": url("done", order.done_photo)}
+
+
 class WorkOrderDetailOut(WorkOrderOut):
+    photos = fields.Function(_photo_urls, metadata={"description": "where each photo is read, or null"})
     timeline = fields.Function(lambda o: WorkOrderEventOut(many=True).dump(queries.timeline(o)))
     handlers = fields.Function(lambda o: [{"member": str(h.member_id), "points": h.points}
                                           for h in queries.handlers(o)])
@@ -267,6 +275,47 @@ class Confirm(MethodView):
     def post(self, body, order_id):
         """Confirm and rate 1 to 5 (the reporter); the handlers are paid."""
         return _run(actions.do_confirm, _order(order_id), rating=body["rating"], comment=body["comment"])
+
+
+class WorkOrderPhotoIn(Schema):
+    photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+@blp.route("/<order_id>/photos/<which>")
+class Photo(MethodView):
+    @blp.response(200, content_type="image/jpeg")
+    def get(self, order_id, which):
+        """The photo of the report or of the work done (JPEG, metadata removed)."""
+        order = _order(order_id)
+        name = {"report": order.photo, "done": order.done_photo}.get(which)
+        path = name and photos.path_of(order.community_id, name)
+        if not path:
+            raise not_found()
+        response = send_file(path, mimetype="image/jpeg", max_age=0)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @blp.arguments(WorkOrderPhotoIn, location="files")
+    @blp.response(200, WorkOrderDetailOut)
+    def put(self, body, order_id, which):
+        """Send the photo of the report (its reporter, or staff, until the work is done) or
+        of the work done (whoever did it, or staff, until the resident confirms): JPEG, PNG
+        or WebP up to 5 MB, kept as a JPEG without its metadata. A second one replaces it."""
+        order = _order(order_id)
+        if which not in actions.PHOTO_OPEN:
+            raise not_found()
+        if not actions.may_attach_photo(g.actor, order, which):
+            raise ApiError(403, "forbidden", _("You are not allowed to do this."))
+        try:
+            name = photos.save_upload(order.community_id, body["photo"])
+        except photos.PhotoError as exc:
+            raise ApiError(422, "invalid", _("Some fields are not valid."),
+                           errors={"photo": [photos.message(exc)]}) from exc
+        try:
+            return _run(actions.do_attach_photo, order, which, name)
+        except ApiError:
+            photos.discard(order.community_id, name)
+            raise
 
 
 @blp.route("/categories")

@@ -15,7 +15,7 @@ from flask import current_app
 from tenants.rules.errors import message
 from tenants.rules.photos import PhotoError, read_limited, reencode, valid_name
 
-__all__ = ["PhotoError", "message", "save_upload", "path_of"]
+__all__ = ["PhotoError", "message", "save_upload", "path_of", "discard"]
 
 
 def _folder(community_id) -> Path:
@@ -39,3 +39,10 @@ def path_of(community_id, name) -> Path | None:
         return None
     path = _folder(community_id) / name
     return path if path.is_file() else None
+
+
+def discard(community_id, name) -> None:
+    """Remove a stored photo that its step then refused (nothing is left behind)."""
+    path = path_of(community_id, name)
+    if path is not None:
+        path.unlink(missing_ok=True)

@@ -181,3 +181,64 @@ def test_c2_admin_gets_404_on_c1_orders(web, world, method, path):
         data = {"member": str(world.member_id("c2_blue")), "reason": "r", "note": "n", "rating": "5"}
         assert web.post_form(page(world, "c2", target), data, page=home).status_code == 404
         assert web.post_form(page(world, "c1", target), data, page=home).status_code == 404
+
+
+def upload(client, url, data, filename="photo.png"):
+    return client.request("PUT", url, data={"photo": (io.BytesIO(data), filename)},
+                          content_type="multipart/form-data")
+
+
+def stored_photos(app, world):
+    folder = __import__("pathlib").Path(app.config["UPLOAD_FOLDER"]) / str(world.ids["c1"]) / "workorders"
+    return set(folder.glob("*.jpg")) if folder.exists() else set()
+
+
+def test_photos_over_the_api(api, world, app):
+    red, blue, grid = api.as_("c1_red"), api.as_("c1_blue"), api.as_("c1_grid")
+    oid = red.post(api_url(world, "c1"), json={"category": str(world.ids["category:c1"]),
+                                                "text": "Broken bench"}).json["id"]
+    report_url = api_url(world, "c1", f"/{oid}/photos/report")
+    done_url = api_url(world, "c1", f"/{oid}/photos/done")
+    assert red.get(report_url).status_code == 404  # none yet
+    sent = upload(red, report_url, png())
+    assert sent.status_code == 200, sent.json
+    assert sent.json["photos"]["report"].endswith(f"/{oid}/photos/report") and sent.json["photos"]["done"] is None
+    photo = grid.get(report_url)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(photo.data)).format == "JPEG"
+    # a second one replaces the first, and the first file is gone
+    before = stored_photos(app, world)
+    assert upload(red, report_url, png((200, 10, 10))).status_code == 200
+    assert len(stored_photos(app, world)) == len(before)
+    assert Image.open(io.BytesIO(grid.get(report_url).data)).getpixel((5, 5))[0] > 150
+    # the work's photo: not before the work is done, and only by whoever did it (or staff)
+    assert upload(blue, done_url, png()).status_code == 404  # not hers to see yet
+    early = upload(grid, done_url, png())
+    assert early.status_code == 409 and early.json["code"] == "invalid_transition"
+    grid.post(api_url(world, "c1", f"/{oid}/dispatch"), json={"member": str(world.member_id("c1_blue"))})
+    assert blue.post(api_url(world, "c1", f"/{oid}/done"), json={"note": "Fixed"}).status_code == 200
+    assert upload(red, done_url, png()).status_code == 403  # the reporter did not do the work
+    late_report = upload(red, report_url, png())
+    assert late_report.status_code == 409
+    done = upload(blue, done_url, png())
+    assert done.status_code == 200 and done.json["photos"]["done"].endswith("/photos/done")
+    assert red.get(done_url).status_code == 200  # the reporter sees what was done
+
+
+@pytest.mark.parametrize("files, field", [
+    ({"photo": (io.BytesIO(b"not an image"), "x.png")}, "photo"),
+    ({}, "photo"),
+])
+def test_bad_photo_uploads_over_the_api_write_nothing(api, world, app, files, field):
+    red = api.as_("c1_red")
+    oid = red.post(api_url(world, "c1"), json={"category": str(world.ids["category:c1"]),
+                                                "text": "Leaking pipe"}).json["id"]
+    before = stored_photos(app, world)
+    response = red.request("PUT", api_url(world, "c1", f"/{oid}/photos/report"), data=files,
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and field in response.json["errors"]
+    assert stored_photos(app, world) == before
+    assert red.get(api_url(world, "c1", f"/{oid}")).json["photos"] == {"report": None, "done": None}
+    unknown = red.request("PUT", api_url(world, "c1", f"/{oid}/photos/elsewhere"),
+                          data={"photo": (io.BytesIO(png()), "p.png")}, content_type="multipart/form-data")
+    assert unknown.status_code == 404
