@@ -10,6 +10,7 @@ Unhandled types answer 200 with ``ignored``: Stripe disables an endpoint that ke
 and an event we never subscribed to is not an error of the sender.
 """
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -58,13 +59,19 @@ def receive():
     signature = request.headers.get("Stripe-Signature")
     if not signature:
         return problem_response(400, "signature_missing", _("The Stripe-Signature header is missing."))
-    from core.payments.stripe_gateway import API_VERSION, verify_event
+    from core.payments.stripe_gateway import API_VERSION, verify_signature
 
     try:
-        event = verify_event(request.get_data(cache=False), signature, secrets)
+        text = verify_signature(request.get_data(cache=False), signature, secrets)
     except ValueError as exc:
         log.warning("stripe webhook refused: %s", exc)
         return problem_response(400, "signature_invalid", _("The Stripe signature does not match."))
+    try:
+        event = json.loads(text)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        return problem_response(400, "malformed_event", _("The event is not a JSON object."))
     version = event.get("api_version")
     if version != API_VERSION:
         log.error("stripe webhook of API version %s, pinned %s: recreate the endpoint",
