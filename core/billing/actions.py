@@ -138,7 +138,7 @@ def apply_subscription_event(obj: dict, event: dict) -> str:
     _apply_state(row, state)
     if created:
         row.stripe_event_at = created
-    record("billing.subscription_status", None, **_payer_audit(row), event=event.get("id"),
+    record("billing.subscription_status", None, **_payer_audit(row), stripe_event=event.get("id"),
            subscription=row.stripe_subscription_id, before=before, status=row.status)
     return "applied"
 
@@ -159,7 +159,7 @@ def apply_invoice_event(obj: dict, event: dict) -> str:
     row.last_payment_failed = failed
     row.invoice_event_at = created or row.invoice_event_at
     row.updated_at = utcnow()
-    record("billing.invoice", None, **_payer_audit(row), event=event.get("id"),
+    record("billing.invoice", None, **_payer_audit(row), stripe_event=event.get("id"),
            subscription=row.stripe_subscription_id, invoice=invoice_id,
            outcome="payment_failed" if failed else "paid")
     return "applied"

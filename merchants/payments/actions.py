@@ -102,7 +102,7 @@ def apply_account_updated(obj: dict, event: dict) -> str:
         return "stale"
     status = account_status(obj)
     _apply(row, status, created if isinstance(created, int) else None)
-    record("merchant.stripe_status", None, merchant_id=row.merchant_id, event=event.get("id"),
+    record("merchant.stripe_status", None, merchant_id=row.merchant_id, stripe_event=event.get("id"),
            **{f: getattr(status, f) for f in FLAGS})
     return "applied"
 
