@@ -1,16 +1,16 @@
 """Stripe Billing for communities and districts, against localstripe over real HTTP."""
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.billing.models import BillingCustomer, BillingSubscription
 from core.extensions import db
 from tests.payments.conftest import API_KEY, deliver, make_event
 
 
-def _count(app, model):
+def _customer(app, community_id):
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
+        return db.session.scalar(select(BillingCustomer).where(BillingCustomer.community_id == community_id))
 
 
 def _stripe_customers(url):
@@ -36,7 +36,8 @@ def test_not_configured_no_billing_no_banner(app, web, world, rollback):
     home = web.get(f"/c/{world.slugs['c1']}/").get_data(as_text=True)
     assert url not in home and "billing-past-due" not in home
     assert _subscribe(web, url).status_code == 409
-    assert _count(app, BillingCustomer) == 0
+    assert _subscription(app, BillingCustomer.community_id, world.ids["c1"]) is None
+    assert _customer(app, world.ids["c1"]) is None
 
 
 def test_a_community_admin_subscribes(app, web, world, billing, localstripe):
@@ -66,7 +67,8 @@ def test_a_community_admin_subscribes(app, web, world, billing, localstripe):
     assert web.post_form(url, {}).status_code == 409
     assert len(_stripe_customers(localstripe)) == before
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(BillingSubscription)) == 1
+        assert len(db.session.scalars(select(BillingSubscription).join(BillingCustomer).where(
+            BillingCustomer.community_id == world.ids["c1"])).all()) == 1
 
 
 def test_bad_input_is_a_422_naming_the_field_and_nothing_is_written(app, web, world, billing, localstripe):
@@ -77,7 +79,7 @@ def test_bad_input_is_a_422_naming_the_field_and_nothing_is_written(app, web, wo
         response = _subscribe(web, url, **data)
         assert response.status_code == 422, data
         assert 'class="error-summary"' in response.get_data(as_text=True)
-    assert _count(app, BillingCustomer) == 0
+    assert _customer(app, world.ids["c1"]) is None
     assert len(_stripe_customers(localstripe)) == before
 
 
@@ -98,9 +100,11 @@ def test_a_district_pays_for_its_communities(app, web, world, billing):
 
 
 def test_each_admin_sees_only_their_own_billing(app, web, world, billing):
-    web.login("c2_admin")
-    _subscribe(web, f"/c/{world.slugs['c2']}/billing/", name="Community c2")
     c2_sub = _subscription(app, BillingCustomer.community_id, world.ids["c2"]).stripe_subscription_id
+    assert c2_sub == "sub_world_c2"  # tests/payments/world.py
+    web.login("c2_admin")  # c2's own admin sees c2's (past due) subscription
+    assert 'data-test="billing-past-due"' in web.get(f"/c/{world.slugs['c2']}/").get_data(as_text=True)
+    assert 'data-test="subscribe"' not in web.get(f"/c/{world.slugs['c2']}/billing/").get_data(as_text=True)
     web.logout()
     web.login("c1_admin")
     assert web.get(f"/c/{world.slugs['c2']}/billing/").status_code == 404
@@ -108,7 +112,9 @@ def test_each_admin_sees_only_their_own_billing(app, web, world, billing):
                          page=f"/c/{world.slugs['c1']}/billing/").status_code == 404
     assert web.get(f"/d/{world.slugs['d2']}/billing/").status_code == 404
     page = web.get(f"/c/{world.slugs['c1']}/billing/").get_data(as_text=True)
-    assert c2_sub not in page and 'data-test="subscribe"' in page
+    home = web.get(f"/c/{world.slugs['c1']}/").get_data(as_text=True)
+    assert c2_sub not in page and 'data-test="subscribe"' in page  # c1 has none of its own
+    assert "billing-past-due" not in home  # c2's past due is not c1's
     web.logout()
     web.login("c1_red")  # a resident: not their business
     assert web.get(f"/c/{world.slugs['c1']}/billing/").status_code == 403
@@ -137,7 +143,7 @@ def test_past_due_shows_the_banner_to_the_admins_only(app, web, world, billing, 
     billing_page = web.get(f"/c/{world.slugs['c1']}/billing/").get_data(as_text=True)
     assert 'data-test="pay-invoice"' in billing_page
     web.logout()
-    for other, url in (("c1_red", f"/c/{world.slugs['c1']}/"), ("c2_admin", f"/c/{world.slugs['c2']}/"),
+    for other, url in (("c1_red", f"/c/{world.slugs['c1']}/"), ("c3_admin", f"/c/{world.slugs['c3']}/"),
                        ("d1_admin", f"/d/{world.slugs['d1']}/")):
         web.login(other)
         assert "billing-past-due" not in web.get(url).get_data(as_text=True), other
