@@ -37,7 +37,9 @@ def hooks(app, rollback, world):
                                                plan="community", status="active"))
             db.session.add(ConnectedAccount(merchant_id=world.ids["m1"], stripe_account_id="acct_m1"))
             db.session.commit()
-        yield app.test_client()
+        client = app.test_client()
+        client.events_before = _count_events(app)
+        yield client
 
 
 def subscription_obj(status="active", sub_id="sub_c1", **extra):
@@ -80,9 +82,14 @@ def _sub(app):
             BillingSubscription.stripe_subscription_id == "sub_c1"))
 
 
-def _events(app):
+def _count_events(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(StripeEvent))
+
+
+def _events(hooks):
+    """Events recorded during this test (other tests commit theirs for real)."""
+    return _count_events(hooks.application) - hooks.events_before
 
 
 def _problem(response, status, code):
@@ -109,7 +116,7 @@ def test_missing_bad_tampered_or_old_signatures_are_refused(app, hooks):
     _problem(tampered, 400, "signature_invalid")
     _problem(deliver(hooks, event, at=int(time.time()) - 3600), 400, "signature_invalid")  # a replay
     _problem(hooks.post(URL, data=body, headers={"Stripe-Signature": "garbage"}), 400, "signature_invalid")
-    assert _sub(app).status == "active" and _events(app) == 0
+    assert _sub(app).status == "active" and _events(hooks) == 0
 
 
 def test_a_good_signature_from_either_endpoint_is_accepted(app, hooks):
@@ -123,20 +130,20 @@ def test_another_api_version_is_refused_clearly(app, hooks):
     event = make_event("customer.subscription.updated", subscription_obj("past_due"), version="2017-08-15")
     body = _problem(deliver(hooks, event), 400, "api_version_mismatch")
     assert "2017-08-15" in body["detail"] and "2026-10-28.endive" in body["detail"]
-    assert _sub(app).status == "active" and _events(app) == 0
+    assert _sub(app).status == "active" and _events(hooks) == 0
 
 
 def test_signed_but_not_an_event_is_a_400(app, hooks):
     for payload in (b"not json", b"[1, 2]", json.dumps({"id": "evt_1", "api_version": "2026-10-28.endive"}).encode()):
         response = deliver(hooks, {}, payload=payload)
         assert response.status_code == 400 and response.json["code"] in ("malformed_event",)
-    assert _events(app) == 0
+    assert _events(hooks) == 0
 
 
 def test_an_unhandled_type_is_ignored_and_not_recorded(app, hooks):
     response = deliver(hooks, make_event("charge.succeeded", {"id": "ch_1", "object": "charge"}))
     assert response.status_code == 200 and response.json["result"] == "ignored"
-    assert _events(app) == 0
+    assert _events(hooks) == 0
 
 
 # Acted on once -------------------------------------------------------------------------
@@ -147,10 +154,11 @@ def test_a_duplicate_event_id_does_nothing_more(app, hooks):
     # the same event again, even if its content were different: already done
     event["data"]["object"]["status"] = "canceled"
     assert deliver(hooks, event).json["result"] == "duplicate"
-    assert _sub(app).status == "past_due" and _events(app) == 1
+    assert _sub(app).status == "past_due" and _events(hooks) == 1
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.event == "billing.subscription_status")) == 1
+        audits = db.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.event == "billing.subscription_status")).all()
+        assert len([a for a in audits if a.get("stripe_event") == event["id"]]) == 1
 
 
 def test_an_unknown_object_is_a_200_that_changes_nothing(app, hooks):
@@ -223,7 +231,7 @@ def test_a_failing_handler_leaves_the_event_for_stripe_to_retry(app, hooks, monk
     monkeypatch.setitem(webhooks._handlers, "customer.subscription.updated", broken)
     event = make_event("customer.subscription.updated", subscription_obj("past_due"))
     assert deliver(hooks, event).status_code == 500
-    assert _events(app) == 0
+    assert _events(hooks) == 0
     monkeypatch.undo()
     assert deliver(hooks, event).json["result"] == "applied"
     assert _sub(app).status == "past_due"
