@@ -81,9 +81,11 @@ def receive():
             _("This endpoint reads Stripe API version %(pinned)s; the event is of version %(got)s.",
               pinned=API_VERSION, got=str(version)))
     event_id, kind = event.get("id"), event.get("type")
-    obj = (event.get("data") or {}).get("object")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(event_id, str) or not isinstance(kind, str) or not isinstance(obj, dict):
         return problem_response(400, "malformed_event", _("The event has no id, type or object."))
+    event_id = event_id[:255]
     handler = _handlers.get(kind)
     if handler is None:
         return {"received": True, "result": "ignored"}
@@ -97,7 +99,7 @@ def _act(event_id, kind, handler, obj, event) -> str:
     try:
         with session.begin_nested():
             session.execute(insert(StripeEvent).values(
-                id=new_id(), created_at=utcnow(), event_id=event_id[:255], type=kind[:100],
+                id=new_id(), created_at=utcnow(), event_id=event_id, type=kind[:100],
                 outcome="pending"))
     except IntegrityError:
         session.rollback()
