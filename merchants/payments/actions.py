@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from core.audit.actions import record
 from core.errors import ActionError, conflict
 from core.extensions import db
+from core.ids import parse_id
 from core.payments.gateway import (
     AccountStatus,
     PaymentFailed,
@@ -26,8 +27,10 @@ def connected_account(merchant_id) -> ConnectedAccount | None:
 
 
 def destination(merchant_id) -> AccountStatus | None:
-    """For the gateway's transfers (registered with ``register_destination_lookup``)."""
-    row = connected_account(merchant_id)
+    """For the gateway's transfers (registered with ``register_destination_lookup``); the
+    merchant's id as a UUID or its text."""
+    merchant_id = parse_id(merchant_id)
+    row = merchant_id and connected_account(merchant_id)
     return row.status() if row else None
 
 

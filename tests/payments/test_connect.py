@@ -138,8 +138,12 @@ def test_a_transfer_pays_the_connected_account_once(app, world, ready_m1, fake_s
     made = fake_stripe.transfers[paid.reference]
     assert (made["destination"], made["amount"], made["currency"]) == (ready_m1, 12345, "cny")
     assert [k for m, p, k in fake_stripe.requests if p == "/v1/transfers" and m == "POST"] == ["stmt-1"]
-    # a retry: the same transfer, nothing paid again
+    # a retry: the same transfer, nothing paid again (the merchant's id as text works too)
     assert _pay(app, world) == paid
+    with app.app_context():
+        assert payments_gateway().transfer(merchant_id=str(world.ids["m1"]), amount_minor=12345,
+                                           currency="CNY", idempotency_key="stmt-1",
+                                           description="Linli statement 2026-10") == paid
     # Stripe forgets idempotency keys after 24 hours: still found by its transfer group
     fake_stripe._replays.clear()
     assert _pay(app, world) == paid
