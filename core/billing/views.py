@@ -22,7 +22,7 @@ PLAN_LABELS = {
     PayerKind.DISTRICT: _l("District plan: every community of the district"),
 }
 STATUS_LABELS = {
-    "active": _l("Active: the service is paid for"),
+    "active": _l("Subscription active"),
     "trialing": _l("Trial"),
     "incomplete": _l("Starting: the first invoice is not paid yet"),
     "incomplete_expired": _l("Not started: the first invoice was never paid"),
