@@ -20,10 +20,13 @@ CAPABILITIES = [
     "core.exports.setup",
     "core.notifications.setup",
     "core.scaleout.setup",
+    "core.payments.setup",  # before the capabilities that register webhook handlers
+    "core.billing.setup",
     "merchants.partners.setup",
     "merchants.offers.setup",
     "merchants.vouchers.setup",
     "merchants.figures",
+    "merchants.payments.setup",
     "tenants.rules.setup",
     "tenants.cards.setup",
     "tenants.shop.setup",

@@ -59,6 +59,16 @@ def from_environment() -> dict:
         "PAYMENTS_PROVIDER": "stripe" if os.environ.get("STRIPE_SECRET_KEY") else "offline",
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        # the Connect endpoint (connected accounts' events) has a secret of its own
+        "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET"),
+        # another Stripe API server (localstripe, a test double); unset: Stripe itself
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        # Billing: the Stripe price each kind of payer subscribes to (unset: no such plan)
+        "BILLING_PRICES": {
+            "community": os.environ.get("STRIPE_PRICE_COMMUNITY") or None,
+            "district": os.environ.get("STRIPE_PRICE_DISTRICT") or None,
+        },
+        "STRIPE_DAYS_UNTIL_DUE": int(os.environ.get("STRIPE_DAYS_UNTIL_DUE") or 30),
         # Observability and running behind a proxy (core/observability, deploy/README.md)
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "json",  # "json" (one object a line) or "text"

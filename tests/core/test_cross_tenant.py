@@ -92,6 +92,9 @@ def secrets_of(app, world) -> dict:
             .where(MerchantUser.merchant_id == m2.id)
         ).all()
         found["m2"] = {m2.name, m2.slug, str(m2.id)} | {v for row in m2_users for v in row}
+        # what capabilities' world steps add (Stripe ids of the victims' rows...)
+        for victim, values in world.extra.get("secrets", {}).items():
+            found.setdefault(victim, set()).update(values)
         db.session.remove()
     return found
 
