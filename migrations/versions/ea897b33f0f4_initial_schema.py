@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b08ba72cd452
+Revision ID: ea897b33f0f4
 Revises: 
-Create Date: 2026-11-22 02:09:16.187645
+Create Date: 2026-11-22 02:54:01.501993
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'b08ba72cd452'
+revision = 'ea897b33f0f4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -71,6 +71,15 @@ def upgrade():
     sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchants')),
     sa.UniqueConstraint('slug', name=op.f('uq_merchants_slug'))
+    )
+    op.create_table('stripe_events',
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('type', sa.String(length=100), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_stripe_events_event_id'))
     )
     op.create_table('users',
     sa.Column('login', sa.String(length=64), nullable=False),
@@ -153,6 +162,22 @@ def upgrade():
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_export_jobs_user', ['user_id', 'created_at'], unique=False)
 
+    op.create_table('merchant_connected_accounts',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('stripe_account_id', sa.String(length=255), nullable=False),
+    sa.Column('charges_enabled', sa.Boolean(), nullable=False),
+    sa.Column('payouts_enabled', sa.Boolean(), nullable=False),
+    sa.Column('details_submitted', sa.Boolean(), nullable=False),
+    sa.Column('transfers_active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stripe_event_at', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_merchant_connected_accounts_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant_connected_accounts')),
+    sa.UniqueConstraint('merchant_id', name=op.f('uq_merchant_connected_accounts_merchant_id')),
+    sa.UniqueConstraint('stripe_account_id', name=op.f('uq_merchant_connected_accounts_stripe_account_id'))
+    )
     op.create_table('merchant_images',
     sa.Column('merchant_id', sa.Uuid(), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
@@ -265,6 +290,21 @@ def upgrade():
     with op.batch_alter_table('shop_item_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_item_templates_district_id'), ['district_id'], unique=False)
 
+    op.create_table('billing_customers',
+    sa.Column('community_id', sa.Uuid(), nullable=True),
+    sa.Column('district_id', sa.Uuid(), nullable=True),
+    sa.Column('stripe_customer_id', sa.String(length=255), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(community_id IS NULL) <> (district_id IS NULL)', name=op.f('ck_billing_customers_one_payer')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_billing_customers_community_id_communities')),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_billing_customers_district_id_districts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_customers')),
+    sa.UniqueConstraint('community_id', name=op.f('uq_billing_customers_community_id')),
+    sa.UniqueConstraint('district_id', name=op.f('uq_billing_customers_district_id')),
+    sa.UniqueConstraint('stripe_customer_id', name=op.f('uq_billing_customers_stripe_customer_id'))
+    )
     op.create_table('figure_current_counts',
     sa.Column('taken_at', core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('members_red', sa.Integer(), nullable=False),
@@ -519,6 +559,32 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_voucher_codes')),
     sa.UniqueConstraint('digest', name=op.f('uq_voucher_codes_digest'))
     )
+    op.create_table('billing_subscriptions',
+    sa.Column('customer_id', sa.Uuid(), nullable=False),
+    sa.Column('stripe_subscription_id', sa.String(length=255), nullable=False),
+    sa.Column('plan', sa.String(length=20), nullable=False),
+    sa.Column('price_id', sa.String(length=255), nullable=True),
+    sa.Column('status', sa.String(length=30), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('interval', sa.String(length=10), nullable=True),
+    sa.Column('current_period_end', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_at_period_end', sa.Boolean(), nullable=False),
+    sa.Column('latest_invoice_id', sa.String(length=255), nullable=True),
+    sa.Column('invoice_url', sa.String(length=1000), nullable=True),
+    sa.Column('last_payment_failed', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stripe_event_at', sa.BigInteger(), nullable=True),
+    sa.Column('invoice_event_at', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['billing_customers.id'], name=op.f('fk_billing_subscriptions_customer_id_billing_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_subscriptions')),
+    sa.UniqueConstraint('stripe_subscription_id', name=op.f('uq_billing_subscriptions_stripe_subscription_id'))
+    )
+    with op.batch_alter_table('billing_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_billing_subscriptions_customer_id'), ['customer_id'], unique=False)
+
     op.create_table('buildings',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('grid_id', sa.Uuid(), nullable=False),
@@ -1247,6 +1313,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_buildings_community_id'))
 
     op.drop_table('buildings')
+    with op.batch_alter_table('billing_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_billing_subscriptions_customer_id'))
+
+    op.drop_table('billing_subscriptions')
     op.drop_table('voucher_codes')
     with op.batch_alter_table('shop_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_windows_community_id'))
@@ -1306,6 +1376,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_figure_current_counts_community_id'))
 
     op.drop_table('figure_current_counts')
+    op.drop_table('billing_customers')
     with op.batch_alter_table('shop_item_templates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_item_templates_district_id'))
 
@@ -1328,6 +1399,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_merchant_images_merchant_id'))
 
     op.drop_table('merchant_images')
+    op.drop_table('merchant_connected_accounts')
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_export_jobs_user')
 
@@ -1346,6 +1418,7 @@ def downgrade():
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('stripe_events')
     op.drop_table('merchants')
     op.drop_table('idempotency_records')
     op.drop_table('districts')
