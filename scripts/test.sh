@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-only=${1:-all}; [ $# -gt 0 ] && shift
+# The first argument names the backend; without one (or with pytest options first) both run.
+case ${1:-all} in
+  all|sqlite|postgres) only=${1:-all}; [ $# -gt 0 ] && shift ;;
+  -*) only=all ;;
+  *) echo "usage: scripts/test.sh [all|sqlite|postgres] [pytest args]" >&2; exit 2 ;;
+esac
 work=$(mktemp -d /tmp/linli-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
