@@ -23,6 +23,7 @@ CAPABILITIES = [
     "merchants.partners.setup",
     "merchants.offers.setup",
     "merchants.vouchers.setup",
+    "merchants.settlement.setup",
     "merchants.figures",
     "tenants.rules.setup",
     "tenants.cards.setup",
