@@ -21,7 +21,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, select
 
-from core.audit.actions import record
+from core.audit.actions import record, record_many
 from core.extensions import db
 from core.ids import new_id
 from core.tenancy.context import all_communities, use_community
@@ -116,7 +116,8 @@ def do_close_community_month(community_id, month: str, *, actor=None,
                 for merchant_id, currency, count, points, amount in groups]
         vouchers = 0
         if rows:
-            db.session.execute(insert(Statement.__table__), rows)
+            for start in range(0, len(rows), 1000):  # multi-row VALUES: one statement per chunk
+                db.session.execute(insert(Statement.__table__).values(rows[start:start + 1000]))
             vouchers = _insert_lines(community, month, now)
             if vouchers != sum(r["vouchers"] for r in rows):  # the lock makes this impossible
                 raise RuntimeError(f"settlement {community.id} {month}: lines do not match totals")
@@ -125,11 +126,10 @@ def do_close_community_month(community_id, month: str, *, actor=None,
             vouchers=vouchers, closed_by=getattr(actor, "id", None), created_at=now))
         record("settlement.month_closed", actor, community_id=community.id, month=month,
                statements=len(rows), vouchers=vouchers)
-        for row in rows:
-            record("settlement.statement_issued", actor, community_id=community.id,
-                   merchant_id=row["merchant_id"], statement=row["id"], month=month,
-                   vouchers=row["vouchers"], points=row["points"], amount_minor=row["amount_minor"],
-                   currency=row["currency"])
+        record_many("settlement.statement_issued", actor, [
+            dict(community_id=community.id, merchant_id=row["merchant_id"], statement=row["id"],
+                 month=month, vouchers=row["vouchers"], points=row["points"],
+                 amount_minor=row["amount_minor"], currency=row["currency"]) for row in rows])
     return Closed(community.id, month, len(rows), vouchers)
 
 

@@ -110,7 +110,9 @@ class StatementLine(CommunityScoped, MerchantVisible, Base):
     )
 
     statement_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    merchant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("merchants.id"))
+    # the statement's merchant, copied for row-level security (no FK of its own: the
+    # statement's key already ties it, and a million lines need not check it again)
+    merchant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     redeemed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(120))
     code_tail: Mapped[str] = mapped_column(String(8))

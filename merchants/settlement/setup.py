@@ -5,7 +5,16 @@ from celery.schedules import crontab
 CLOSE_SCHEDULE = crontab(minute="*/15")
 
 
+_registered = []
+
+
 def init_app(app):
+    from core.demo import demo_step
+    from merchants.settlement.demo import load_demo_settlement
+
+    if load_demo_settlement not in _registered:
+        demo_step(load_demo_settlement)
+        _registered.append(load_demo_settlement)
     from core.api.framework import api
     from core.web.community import register_action
     from merchants.settlement import api as settlement_api

@@ -20,7 +20,13 @@ from core.extensions import db
 from core.tenancy.context import all_communities
 from merchants.settlement.models import ClosedMonth
 from merchants.settlement.tasks import CLOSE_COMMUNITY
-from tests.merchants.settlement.helpers import at, make_offer, new_community, redeem_at, statements_of
+from tests.merchants.settlement.helpers import (
+    at,
+    make_offer,
+    new_community,
+    redeem_at,
+    statements_of,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,13 @@ from celery.schedules import crontab
 from core.extensions import db
 from merchants.settlement import tasks
 from merchants.settlement.closing import do_close_community_month
-from tests.merchants.settlement.helpers import at, make_offer, new_community, redeem_at, statements_of
+from tests.merchants.settlement.helpers import (
+    at,
+    make_offer,
+    new_community,
+    redeem_at,
+    statements_of,
+)
 
 
 def test_beat_ticks_every_quarter_hour(app):
