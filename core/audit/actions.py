@@ -43,8 +43,8 @@ def record(event: str, actor=None, *, community_id=None, merchant_id=None, **dat
 
 
 def record_many(event: str, actor=None, entries=()) -> None:
-    """One audit row per entry (``{"community_id", "merchant_id", **data}``) in a single
-    multi-row INSERT: for actions that change many things at once (closing a month issues
+    """One audit row per entry (``{"community_id", "merchant_id", **data}``), all in one
+    executemany: for actions that change many things at once (closing a month issues
     thousands of statements), where a round trip per row would cost more than the action."""
     scope = current_scope()
     now = utcnow()
@@ -56,7 +56,5 @@ def record_many(event: str, actor=None, entries=()) -> None:
         merchant_id = data.pop("merchant_id", None) or scope.merchant_id
         rows.append({"id": new_id(), "created_at": now, "event": event, "actor_id": actor_id,
                      "community_id": community_id, "merchant_id": merchant_id, "data": _plain(data)})
-    # multi-row VALUES, a chunk at a time: one statement per chunk (an executemany would still
-    # be a statement per row on the server), and within every database's parameter limit
-    for start in range(0, len(rows), 500):
-        db.session.execute(insert(AuditEvent.__table__).values(rows[start:start + 500]))
+    if rows:  # one executemany: compiled once, the rows sent in a pipeline (psycopg)
+        db.session.execute(insert(AuditEvent.__table__), rows)

@@ -116,8 +116,7 @@ def do_close_community_month(community_id, month: str, *, actor=None,
                 for merchant_id, currency, count, points, amount in groups]
         vouchers = 0
         if rows:
-            for start in range(0, len(rows), 1000):  # multi-row VALUES: one statement per chunk
-                db.session.execute(insert(Statement.__table__).values(rows[start:start + 1000]))
+            db.session.execute(insert(Statement.__table__), rows)  # executemany: a row per merchant
             vouchers = _insert_lines(community, month, now)
             if vouchers != sum(r["vouchers"] for r in rows):  # the lock makes this impossible
                 raise RuntimeError(f"settlement {community.id} {month}: lines do not match totals")

@@ -11,7 +11,8 @@
   into nonsense). Totals are copied from its lines when the month is closed and never change;
   credit notes are separate rows, and ``credited_minor`` is their running sum.
 - ``StatementLine``: one per redeemed voucher; its ``id`` IS the voucher's id, so the primary
-  key itself forbids counting a voucher twice, whatever happens to a close.
+  key itself forbids counting a voucher twice, whatever happens to a close. It copies what the
+  statement shows (offer title, code's end, points, value), so a line reads without a join.
 - ``CreditNote``: the community's correction (a disputed line, a goodwill reduction).
 - ``StatementPayment``: how it was paid (a bank transfer's reference, or a Stripe transfer).
 
@@ -105,7 +106,9 @@ class StatementLine(CommunityScoped, MerchantVisible, Base):
     __table_args__ = (
         ForeignKeyConstraint(["community_id", "statement_id"],
                              ["settlement_statements.community_id", "settlement_statements.id"]),
-        ForeignKeyConstraint(["community_id", "id"], ["vouchers.community_id", "vouchers.id"]),
+        # No foreign key to vouchers, though ``id`` is a voucher's: the close copies lines out
+        # of vouchers in one INSERT ... SELECT, and a key would check (and row-lock) each of a
+        # million vouchers as it went. The primary key is what forbids counting one twice.
         Index("ix_settlement_lines_statement", "community_id", "statement_id", "redeemed_at"),
     )
 
