@@ -25,6 +25,7 @@ CAPABILITIES = [
     "merchants.partners.setup",
     "merchants.offers.setup",
     "merchants.vouchers.setup",
+    "merchants.settlement.setup",
     "merchants.figures",
     "merchants.payments.setup",
     "tenants.rules.setup",

@@ -29,7 +29,8 @@ from tests.world import World, build_world  # noqa: E402
 # Each capability's part of the test world; imported before the world is built, so the world
 # is the same whichever tests a run selects.
 WORLD_STEP_MODULES = ["tests.tenants.rules.world", "tests.tenants.shop.world", "tests.world_community",
-                      "tests.tenants.onboarding.world", "tests.payments.world"]
+                      "tests.tenants.onboarding.world", "tests.payments.world",
+                      "tests.merchants.settlement.world"]
 
 BACKEND = os.environ.get("LINLI_TEST_DATABASE", "sqlite")
 

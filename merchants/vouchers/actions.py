@@ -33,6 +33,7 @@ from core.types import UTCDateTime, utcnow
 from merchants.errors import MarketError
 from merchants.offers.models import Offer, OfferStatus
 from merchants.partners.models import Merchant, Partnership, PartnershipStatus
+from merchants.settlement.periods import open_month_for_redemption
 from merchants.vouchers import codes
 from merchants.vouchers.models import Voucher, VoucherCode, VoucherSecret, VoucherStatus
 
@@ -425,10 +426,13 @@ def do_redeem_voucher(merchant_actor, text, now: datetime | None = None) -> Rede
         found = find_at_counter(merchant_actor.merchant.id, text)
         _check_redeemable(found, now)
         voucher = found.voucher
+        # the month it is paid in: this one, unless settlement closed it meanwhile (then the
+        # next open one); holds the month's lock until this commits (merchants.settlement.periods)
+        month = open_month_for_redemption(voucher.community_id, month_in(found.timezone, now))
         values = dict(
             status=VoucherStatus.REDEEMED, redeemed_at=now, redeemed_by=user.id,
             redeemed_by_name=user.name, point_value_minor=found.point_value_minor,
-            currency=found.currency, settlement_month=month_in(found.timezone, now),
+            currency=found.currency, settlement_month=month,
         )
         result = db.session.execute(_REDEEM, {
             "v_community": voucher.community_id, "v_id": voucher.id, "v_now": now,

@@ -86,7 +86,9 @@ class Voucher(CommunityScoped, MerchantVisible, Base):
     redeemed_by_name: Mapped[str | None] = mapped_column(String(80))
     point_value_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
-    settlement_month: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM, community time
+    # YYYY-MM in community time, or the next open month when settlement had closed that one
+    # while the redemption was in flight (merchants.settlement.periods)
+    settlement_month: Mapped[str | None] = mapped_column(String(7))
 
     # Cancellation or expiry
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

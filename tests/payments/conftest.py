@@ -17,8 +17,10 @@ import pytest
 import requests
 
 from core.config import ROOT
+from core.extensions import db
 from core.payments.gateway import use_gateway
 from core.payments.stripe_gateway import API_VERSION, StripeGateway
+from merchants.payments.models import ConnectedAccount
 from tests.payments.stripe_fake import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_platform"
@@ -125,3 +127,17 @@ def deliver(client, event: dict, *, secret=WEBHOOK_SECRET, at=None, payload=None
     body = payload if payload is not None else json.dumps(event).encode()
     return client.post("/webhooks/stripe", data=body, content_type="application/json",
                        headers={"Stripe-Signature": signature(body, secret, at)})
+
+
+@pytest.fixture
+def ready_m1(app, world, connect, fake_stripe):
+    """m1 onboarded: an account in the fake, complete, and our row saying so."""
+    with app.app_context():
+        status = connect.create_connected_account(merchant_id=str(world.ids["m1"]), email=None,
+                                                  idempotency_key="k-m1")
+        fake_stripe.complete_onboarding(status.account_id)
+        db.session.add(ConnectedAccount(merchant_id=world.ids["m1"], stripe_account_id=status.account_id,
+                                        details_submitted=True, payouts_enabled=True,
+                                        charges_enabled=True, transfers_active=True))
+        db.session.commit()
+    return status.account_id

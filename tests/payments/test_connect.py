@@ -111,20 +111,6 @@ def test_only_the_owner_and_only_their_own(app, web, world, connect, fake_stripe
 
 # Transfers -----------------------------------------------------------------------------
 
-@pytest.fixture
-def ready_m1(app, world, connect, fake_stripe):
-    """m1 onboarded: an account in the fake, complete, and our row saying so."""
-    with app.app_context():
-        status = connect.create_connected_account(merchant_id=str(world.ids["m1"]), email=None,
-                                                  idempotency_key="k-m1")
-        fake_stripe.complete_onboarding(status.account_id)
-        db.session.add(ConnectedAccount(merchant_id=world.ids["m1"], stripe_account_id=status.account_id,
-                                        details_submitted=True, payouts_enabled=True,
-                                        charges_enabled=True, transfers_active=True))
-        db.session.commit()
-    return status.account_id
-
-
 def _pay(app, world, key="stmt-1", amount=12345, merchant="m1"):
     with app.app_context():
         return payments_gateway().transfer(merchant_id=world.ids[merchant], amount_minor=amount,

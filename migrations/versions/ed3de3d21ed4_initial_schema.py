@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ea897b33f0f4
+Revision ID: ed3de3d21ed4
 Revises: 
-Create Date: 2026-11-22 02:54:01.501993
+Create Date: 2026-11-22 03:23:55.813125
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'ea897b33f0f4'
+revision = 'ed3de3d21ed4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -508,6 +508,46 @@ def upgrade():
     with op.batch_alter_table('rules', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rules_community_id'), ['community_id'], unique=False)
 
+    op.create_table('settlement_closed_months',
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('statements', sa.Integer(), nullable=False),
+    sa.Column('vouchers', sa.Integer(), nullable=False),
+    sa.Column('closed_by', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_settlement_closed_months_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_closed_months')),
+    sa.UniqueConstraint('community_id', 'month', name=op.f('uq_settlement_closed_months_community_id_month'))
+    )
+    op.create_table('settlement_statements',
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.Enum('issued', 'disputed', 'adjusted', 'confirmed', 'approved', 'paid', 'closed', name='statementstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('vouchers', sa.Integer(), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('credited_minor', sa.BigInteger(), nullable=False),
+    sa.Column('disputed_reason', sa.String(length=300), nullable=True),
+    sa.Column('updated_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('credited_minor >= 0 AND credited_minor <= amount_minor', name=op.f('ck_settlement_statements_credit_within_amount')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_settlement_statements_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_settlement_statements_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_settlement_statements')),
+    sa.UniqueConstraint('community_id', 'merchant_id', 'month', 'currency', name=op.f('uq_settlement_statements_community_id_merchant_id_month_currency'))
+    )
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_statements_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_settlement_statements_merchant', ['merchant_id', 'month'], unique=False)
+
     op.create_table('shop_items',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('category', sa.String(length=40), nullable=False),
@@ -823,6 +863,49 @@ def upgrade():
         batch_op.create_index('ix_rule_claims_member', ['community_id', 'member_id', 'created_at'], unique=False)
         batch_op.create_index('ix_rule_claims_queue', ['community_id', 'status', 'created_at'], unique=False)
 
+    op.create_table('settlement_lines',
+    sa.Column('statement_id', sa.Uuid(), nullable=False),
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('redeemed_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('code_tail', sa.String(length=8), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('point_value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('disputed_reason', sa.String(length=300), nullable=True),
+    sa.Column('disputed_at', core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'statement_id'], ['settlement_statements.community_id', 'settlement_statements.id'], name=op.f('fk_settlement_lines_community_id_statement_id_settlement_statements')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_settlement_lines_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_settlement_lines'))
+    )
+    with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_lines_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_settlement_lines_statement', ['community_id', 'statement_id', 'redeemed_at'], unique=False)
+
+    op.create_table('settlement_payments',
+    sa.Column('statement_id', sa.Uuid(), nullable=False),
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('method', sa.Enum('offline', 'stripe', name='paymentmethod', native_enum=False, length=20), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id', 'statement_id'], ['settlement_statements.community_id', 'settlement_statements.id'], name=op.f('fk_settlement_payments_community_id_statement_id_settlement_statements')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_settlement_payments_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_settlement_payments_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_settlement_payments')),
+    sa.UniqueConstraint('community_id', 'statement_id', name=op.f('uq_settlement_payments_community_id_statement_id'))
+    )
+    with op.batch_alter_table('settlement_payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_payments_community_id'), ['community_id'], unique=False)
+
     op.create_table('shop_item_photos',
     sa.Column('item_id', sa.Uuid(), nullable=False),
     sa.Column('content_type', sa.String(length=40), nullable=False),
@@ -980,6 +1063,27 @@ def upgrade():
     with op.batch_alter_table('rule_awards', schema=None) as batch_op:
         batch_op.create_index('ix_rule_awards_cap', ['community_id', 'member_id', 'rule_id', 'earned_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_rule_awards_community_id'), ['community_id'], unique=False)
+
+    op.create_table('settlement_credit_notes',
+    sa.Column('statement_id', sa.Uuid(), nullable=False),
+    sa.Column('merchant_id', sa.Uuid(), nullable=False),
+    sa.Column('line_id', sa.Uuid(), nullable=True),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('community_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_settlement_credit_notes_amount_positive')),
+    sa.ForeignKeyConstraint(['community_id', 'line_id'], ['settlement_lines.community_id', 'settlement_lines.id'], name=op.f('fk_settlement_credit_notes_community_id_line_id_settlement_lines')),
+    sa.ForeignKeyConstraint(['community_id', 'statement_id'], ['settlement_statements.community_id', 'settlement_statements.id'], name=op.f('fk_settlement_credit_notes_community_id_statement_id_settlement_statements')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_settlement_credit_notes_community_id_communities')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_settlement_credit_notes_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', 'community_id', name=op.f('pk_settlement_credit_notes'))
+    )
+    with op.batch_alter_table('settlement_credit_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_credit_notes_community_id'), ['community_id'], unique=False)
 
     op.create_table('team_members',
     sa.Column('team_id', sa.Uuid(), nullable=False),
@@ -1219,6 +1323,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_team_members_community_id'))
 
     op.drop_table('team_members')
+    with op.batch_alter_table('settlement_credit_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_credit_notes_community_id'))
+
+    op.drop_table('settlement_credit_notes')
     with op.batch_alter_table('rule_awards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rule_awards_community_id'))
         batch_op.drop_index('ix_rule_awards_cap')
@@ -1254,6 +1362,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shop_item_photos_community_id'))
 
     op.drop_table('shop_item_photos')
+    with op.batch_alter_table('settlement_payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_payments_community_id'))
+
+    op.drop_table('settlement_payments')
+    with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_settlement_lines_statement')
+        batch_op.drop_index(batch_op.f('ix_settlement_lines_community_id'))
+
+    op.drop_table('settlement_lines')
     with op.batch_alter_table('rule_claims', schema=None) as batch_op:
         batch_op.drop_index('ix_rule_claims_queue')
         batch_op.drop_index('ix_rule_claims_member')
@@ -1327,6 +1444,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shop_items_community_id'))
 
     op.drop_table('shop_items')
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.drop_index('ix_settlement_statements_merchant')
+        batch_op.drop_index(batch_op.f('ix_settlement_statements_community_id'))
+
+    op.drop_table('settlement_statements')
+    op.drop_table('settlement_closed_months')
     with op.batch_alter_table('rules', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rules_community_id'))
 
