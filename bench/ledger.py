@@ -230,8 +230,7 @@ def action_worker(app, ids, op):
 
             def spend():
                 with atomic():
-                    ledger.spend(community, member, 1, to=ledger.shop_account(community_id),
-                                 reason="bench")
+                    ledger.spend(community, member, 1, to=ledger.SHOP, reason="bench")
 
             try:
                 yield award if op == "award" else spend

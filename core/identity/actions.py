@@ -1,5 +1,6 @@
 """State changes of identity: users, members, district admins, tokens."""
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -140,18 +141,19 @@ def do_revoke_token(row: ApiToken, actor=None) -> None:
     db.session.commit()
 
 
-# One query for the token and its user, built once: every API request runs it, and building
-# a statement costs about as much as running it.
-_TOKEN_WITH_USER = (
-    select(ApiToken).options(joinedload(ApiToken.user))
-    .where(ApiToken.token_hash == bindparam("digest"))
-)
+@functools.cache
+def _token_with_user():
+    """One query for the token and its user, built once (on first use: the loader option
+    needs every model mapped): every API request runs it, and building a statement costs
+    about as much as running it."""
+    return (select(ApiToken).options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == bindparam("digest")))
 
 
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(_TOKEN_WITH_USER, {"digest": token_digest(token)})
+    row = db.session.scalar(_token_with_user(), {"digest": token_digest(token)})
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return row.user if row.user.active else None

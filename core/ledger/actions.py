@@ -198,6 +198,19 @@ def _locked_wallet_and(member, kind: AccountKind, key: str) -> tuple[_Ref, _Ref]
             _Ref(row.other_id, community_id, kind))
 
 
+@dataclass(frozen=True)
+class AccountKey:
+    """A community account named by kind and key, looked up (and opened on first use) by the
+    posting itself: a spend to ``SHOP`` locks the wallet and finds the shop in one query,
+    where ``to=shop_account(...)`` costs a round trip of its own first."""
+
+    kind: AccountKind
+    key: str
+
+
+SHOP = AccountKey(AccountKind.SHOP, "shop")
+
+
 def issuance_account(community_id) -> LedgerAccount:
     return _account(community_id, AccountKind.ISSUANCE, "issuance")
 
@@ -454,6 +467,7 @@ def award(community, member, points: int, *, reason, actor=None, cause=None,
     """Issue ``points`` to ``member``'s wallet from the community's issuance account."""
     if points <= 0:
         raise LedgerError("an award is a positive number of points")
+    _check_scope(community.id)  # before the member is read: it may belong to another tenant
     wallet, issuance = _locked_wallet_and(member, AccountKind.ISSUANCE, "issuance")
     return _post(
         community, kind=kind, reason=reason, actor_id=actor, member_id=member.id, cause=cause,
@@ -464,11 +478,17 @@ def award(community, member, points: int, *, reason, actor=None, cause=None,
 
 def spend(community, member, points: int, *, to: LedgerAccount, reason, actor=None,
           cause=None, idempotency_key=None, kind="spend") -> LedgerTransaction:
-    """Move ``points`` from ``member``'s wallet to ``to`` (the shop, a merchant's clearing
-    account). Raises ``InsufficientPoints`` and writes nothing when the wallet is short."""
+    """Move ``points`` from ``member``'s wallet to ``to`` (an account, or ``SHOP``: an
+    ``AccountKey``). Raises ``InsufficientPoints`` and writes nothing when the wallet is short."""
     if points <= 0:
         raise LedgerError("a spend is a positive number of points")
-    if to.kind == AccountKind.WALLET:  # two wallets: ``_post`` locks both, in id order
+    _check_scope(community.id)  # before the member is read: it may belong to another tenant
+    if isinstance(to, AccountKey):
+        if to.kind == AccountKind.WALLET:
+            raise LedgerError("a wallet is spent to as an account, not by key")
+        wallet, to = _locked_wallet_and(member, to.kind, to.key)
+        locked = {wallet.id: wallet}
+    elif to.kind == AccountKind.WALLET:  # two wallets: ``_post`` locks both, in id order
         wallet, locked = wallet_of(member), None
     else:
         wallet = _locked_wallet_of(member)

@@ -182,7 +182,7 @@ def do_place_order(community, item, member, quantity, *, actor, at_counter=False
         points = item.points * quantity
         try:
             spend = ledger.spend(
-                community, member, points, to=ledger.shop_account(community.id),
+                community, member, points, to=ledger.SHOP,
                 reason=f"{item.name} × {quantity}", actor=_actor_id(actor),
                 cause=ledger.Cause("order", order_id), idempotency_key=key or f"shop:order:{order_id}",
                 kind="shop",

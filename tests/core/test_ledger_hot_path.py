@@ -50,8 +50,32 @@ def test_the_ledger_of_another_community_is_refused_before_anything_is_read(ctx,
         for call in (
             lambda: ledger.award(c2, c2_red, 3, reason="x"),
             lambda: ledger.spend(c2, c2_red, 1, to=ledger.shop_account(c2.id), reason="x"),
+            lambda: ledger.spend(c2, c2_red, 1, to=ledger.SHOP, reason="x"),
         ):
             with pytest.raises(CrossTenantAccess):
                 with atomic():
                     call()
         assert db.session.scalar(select(func.count()).select_from(LedgerPosting)) == before
+
+
+def test_a_spend_to_the_shop_by_key_is_the_same_spend(ctx, world):
+    with use_community(world.ids["c1"]):
+        c1, blue = world.community("c1"), member(world, "c1_blue")
+        with atomic():
+            shop = ledger.shop_account(c1.id)
+            wallet = ledger.wallet_of(blue)
+            before, shop_before = wallet.balance, shop_total(shop)
+            ledger.award(c1, blue, 10, reason="r")
+            txn = ledger.spend(c1, blue, 4, to=ledger.SHOP, reason="by key")
+            assert {p.account_id: p.amount for p in txn.postings} == {wallet.id: -4, shop.id: 4}
+            assert wallet.balance == before + 6
+        with pytest.raises(ledger.InsufficientPoints):
+            with atomic():
+                ledger.spend(c1, blue, before + 7, to=ledger.SHOP, reason="too much")
+        assert ledger.wallet_of(blue).balance == before + 6
+        assert shop_total(shop) == shop_before + 4
+
+
+def shop_total(shop) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+                             .where(LedgerPosting.account_id == shop.id))
