@@ -5,39 +5,20 @@ belong to it (else 404, the same as a community that does not exist). Views read
 and ``g.community``; their ORM queries are already scoped to that community.
 """
 
-from flask import Blueprint, abort, g, redirect, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, g
 
 from core.identity.models import Role
-from core.tenancy.access import Forbidden, NotFound, enter_community
+from core.tenancy.access import Forbidden, enter_community
+from core.web.tenant_pages import tenant_blueprint
 
 
 def community_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
-    bp = Blueprint(name, import_name, url_prefix="/c/<community>" + url_prefix, **kwargs)
-
-    @bp.url_value_preprocessor
-    def _enter(endpoint, values):
-        slug = values.pop("community", None)
-        g.community_slug = slug
-        if not current_user.is_authenticated:
-            return  # the before_request below sends them to log in
-        try:
-            g.actor = enter_community(slug, current_user, Role.RESIDENT)
-        except NotFound:
-            abort(404)
+    def enter(slug, user):
+        g.actor = enter_community(slug, user, Role.RESIDENT)
         g.community = g.actor.community
 
-    @bp.before_request
-    def _require_login():
-        if not current_user.is_authenticated:
-            return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
-
-    @bp.url_defaults
-    def _add_slug(endpoint, values):
-        if "community" not in values and getattr(g, "community_slug", None):
-            values["community"] = g.community_slug
-
-    return bp
+    return tenant_blueprint(name, import_name, path="c", argument="community", enter=enter,
+                            url_prefix=url_prefix, **kwargs)
 
 
 def require_role(role: Role) -> None:

@@ -1,6 +1,6 @@
 """Pages for merchant owners and staff under ``/m/<merchant>/``."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,8 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from core.extensions import db
 from core.identity.actions import IdentityError
 from core.identity.models import User
-from core.tenancy.access import NotFound, community_by_slug
+from core.tenancy.access import community_by_slug
 from core.tenancy.models import Community, District
+from core.web.tenant_pages import tenant_blueprint
 from merchants.errors import MarketError
 from merchants.partners import actions
 from merchants.partners.access import enter_merchant
@@ -21,29 +22,12 @@ from merchants.partners.models import MerchantRole, MerchantUser, Partnership, S
 def merchant_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
     """Pages under ``/m/<merchant>``: the signed-in user must work there (else 404); views
     read ``g.merchant_actor`` and ``g.merchant``, and run in the merchant's tenant scope."""
-    bp = Blueprint(name, import_name, url_prefix="/m/<merchant>" + url_prefix, **kwargs)
-
-    @bp.url_value_preprocessor
-    def _enter(endpoint, values):
-        slug = values.pop("merchant", None)
-        g.merchant_slug = slug
-        if not current_user.is_authenticated:
-            return
-        try:
-            g.merchant_actor = enter_merchant(slug, current_user)
-        except NotFound:
-            abort(404)
+    def enter(slug, user):
+        g.merchant_actor = enter_merchant(slug, user)
         g.merchant = g.merchant_actor.merchant
 
-    @bp.before_request
-    def _require_login():
-        if not current_user.is_authenticated:
-            return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
-
-    @bp.url_defaults
-    def _add_slug(endpoint, values):
-        if "merchant" not in values and getattr(g, "merchant_slug", None):
-            values["merchant"] = g.merchant_slug
+    bp = tenant_blueprint(name, import_name, path="m", argument="merchant", enter=enter,
+                          url_prefix=url_prefix, **kwargs)
 
     @bp.context_processor
     def _merchant_globals():

@@ -17,9 +17,10 @@ from core.exports.xlsx import download, xlsx_response
 from core.extensions import db
 from core.identity.actions import IdentityError
 from core.identity.models import Role
-from core.tenancy.access import Actor, NotFound, community_by_slug, district_for
+from core.tenancy.access import Actor, community_by_slug, district_for
 from core.tenancy.context import TenantScope, set_scope
 from core.types import utcnow
+from core.web.tenant_pages import tenant_blueprint
 from tenants.onboarding import actions, queries, residents
 from tenants.onboarding.forms import (
     InvitationsForm,
@@ -31,7 +32,12 @@ from tenants.onboarding.forms import (
     UploadForm,
 )
 
-bp = Blueprint("onboarding", __name__, url_prefix="/d/<district>")
+
+def _enter_district(slug, user):
+    g.district = district_for(slug, user)
+
+
+bp = tenant_blueprint("onboarding", __name__, path="d", argument="district", enter=_enter_district)
 join_bp = Blueprint("join", __name__)
 
 STEPS = (
@@ -41,32 +47,6 @@ STEPS = (
     ("onboarding.invitations", "Grid workers"),
     ("onboarding.residents", "Residents"),
 )
-
-
-@bp.url_value_preprocessor
-def _enter_district(endpoint, values):
-    slug = values.pop("district", None)
-    g.district_slug = slug
-    g.district = None
-    if current_user.is_authenticated:
-        try:
-            g.district = district_for(slug, current_user)
-        except NotFound:
-            g.district = None
-
-
-@bp.before_request
-def _require_district():
-    if not current_user.is_authenticated:
-        return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
-    if g.district is None:
-        abort(404)
-
-
-@bp.url_defaults
-def _add_district(endpoint, values):
-    if "district" not in values and getattr(g, "district_slug", None):
-        values["district"] = g.district_slug
 
 
 def _community(slug):
