@@ -115,17 +115,23 @@ class MerchantStaff(MethodView):
             raise ApiError(409, "login_taken", message, errors={"login": [message]}) from exc
 
 
+def _partnerships_page(args):
+    """Partnerships newest first, a page of them: the tenant scope (the merchant's, or the
+    community's) decides whose."""
+    def rows(limit, offset):
+        return list(db.session.scalars(
+            select(Partnership).order_by(Partnership.created_at.desc(), Partnership.id.desc())
+            .limit(limit).offset(offset)))
+    return page(rows, args, lambda p: p)
+
+
 @own.route("/partners")
 class MerchantPartners(MethodView):
     @own.arguments(PageArgs, location="query")
     @own.response(200, PartnerList)
     def get(self, args):
         """The merchant's partnerships with communities, newest first."""
-        def rows(limit, offset):
-            return list(db.session.scalars(
-                select(Partnership).order_by(Partnership.created_at.desc(), Partnership.id.desc())
-                .limit(limit).offset(offset)))
-        return page(rows, args, lambda p: p)
+        return _partnerships_page(args)
 
     @own.arguments(ApplyIn)
     @own.response(201, PartnerOut)
@@ -195,12 +201,7 @@ class CommunityPartners(MethodView):
     def get(self, args):
         """The community's partnerships and applications (community admin)."""
         require_role(Role.ADMIN)
-
-        def rows(limit, offset):
-            return list(db.session.scalars(
-                select(Partnership).order_by(Partnership.created_at.desc(), Partnership.id.desc())
-                .limit(limit).offset(offset)))
-        return page(rows, args, lambda p: p)
+        return _partnerships_page(args)
 
     @community_partners.arguments(PartnerIn)
     @community_partners.response(201, PartnerOut)

@@ -39,30 +39,28 @@ def index():
     return render_template("merchants/counter/index.html", form=CodeForm())
 
 
-@counter_bp.post("/")
-def check():
+def _counter_step(action, outcome):
+    """Run ``action(actor, code)`` on the typed code under the counter's throttle; a refusal
+    is shown with the code as typed, so staff can see what went wrong."""
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("merchants/counter/index.html", form=form), 422
     actor = g.merchant_actor
     try:
-        preview = at_counter(actor.user, lambda: actions.check_at_counter(actor, form.code.data))
+        voucher = at_counter(actor.user, lambda: action(actor, form.code.data))
     except MarketError as exc:
         return _result("error", exc.status, error=exc, typed=form.code.data)
-    return _result("confirm", voucher=preview)
+    return _result(outcome, voucher=voucher)
+
+
+@counter_bp.post("/")
+def check():
+    return _counter_step(actions.check_at_counter, "confirm")
 
 
 @counter_bp.post("/redeem")
 def redeem():
-    form = CodeForm()
-    if not form.validate_on_submit():
-        return render_template("merchants/counter/index.html", form=form), 422
-    actor = g.merchant_actor
-    try:
-        done = at_counter(actor.user, lambda: actions.do_redeem_voucher(actor, form.code.data))
-    except MarketError as exc:
-        return _result("error", exc.status, error=exc, typed=form.code.data)
-    return _result("ok", voucher=done)
+    return _counter_step(actions.do_redeem_voucher, "ok")
 
 
 @counter_bp.get("/history")
