@@ -33,6 +33,10 @@ def from_environment() -> dict:
         "MIGRATIONS_DATABASE_URL": os.environ.get("MIGRATIONS_DATABASE_URL"),
         # PostgreSQL: the runtime role that migrations grant row rights to (no DDL, no RLS bypass)
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
+        # Test each pooled PostgreSQL connection with a round trip before use ("1", the
+        # default), or not ("0": a connection the server dropped fails one request, after
+        # which SQLAlchemy replaces the pool; Django's default). bench/ledger.py measures both.
+        "DATABASE_PRE_PING": _bool("DATABASE_PRE_PING", True),
         "CELERY": {
             "broker_url": broker or "memory://",
             "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or None,

@@ -21,7 +21,7 @@ def configure(app: Flask) -> None:
 
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     else:
-        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_pre_ping", bool(app.config.get("DATABASE_PRE_PING", True)))
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 60)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
