@@ -59,3 +59,13 @@ def screenshot_path(name: str) -> Path:
     if not stem.endswith(".png"):
         stem += ".png"
     return SCREENSHOT_DIR / stem
+
+
+def full_page_shot(page, name: str) -> None:
+    """Save a full-page screenshot as ``screenshot_path(name)``.
+
+    A full-page capture resizes Chromium's viewport and back; a field still focused then makes
+    the next mousedown scroll to where that field was, so the click's mouseup lands elsewhere
+    and nothing is clicked. No field is left focused (a person's tap focuses what it taps)."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=screenshot_path(name), full_page=True)

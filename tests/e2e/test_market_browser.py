@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.identity.models import User
-from tests.e2e.browser import MOBILE_VIEWPORT, screenshot_path
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
 from tests.world import PASSWORD
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-HJKMNP-TV-Z]$")
@@ -72,7 +72,7 @@ def login(page, base, name):
 
 
 def shot(page, name):
-    page.screenshot(path=screenshot_path(f"market-{name}"), full_page=True)
+    full_page_shot(page, f"market-{name}")
 
 
 def test_publish_claim_in_two_communities_and_redeem_once(live_server, chromium, market):

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import screenshot_path
+from tests.e2e.browser import full_page_shot
 from tests.world import PASSWORD
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -63,7 +63,7 @@ def spreadsheet(tag) -> bytes:
 
 
 def shot(page, lang, step):
-    page.screenshot(path=screenshot_path(f"district-{lang}-{step}"), full_page=True)
+    full_page_shot(page, f"district-{lang}-{step}")
 
 
 def sign_in(context, base, login, password=PASSWORD):

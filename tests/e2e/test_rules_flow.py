@@ -9,7 +9,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import MOBILE_VIEWPORT, screenshot_path
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
 from tests.world import PASSWORD
 
 LANGUAGES = {"zh": "zh-CN", "en": "en-GB"}
@@ -42,7 +42,7 @@ def sign_in(browser, base, login, locale):
 
 
 def shot(page, lang, step):
-    page.screenshot(path=screenshot_path(f"rules-{lang}-{step}"), full_page=True)
+    full_page_shot(page, f"rules-{lang}-{step}")
 
 
 def photo_file(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.extensions import db
-from tests.e2e.browser import MOBILE_VIEWPORT, screenshot_path
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
 from tests.world import PASSWORD
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -66,7 +66,7 @@ def login(page, base, name):
 
 
 def shot(page, name):
-    page.screenshot(path=screenshot_path(f"settlement-{name}"), full_page=True)
+    full_page_shot(page, f"settlement-{name}")
 
 
 def test_dispute_correct_confirm_approve_and_pay(live_server, chromium, settled):

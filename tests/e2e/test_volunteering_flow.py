@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import MOBILE_VIEWPORT, screenshot_path
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
 from tests.world import PASSWORD
 
 LANGUAGES = {"zh": "zh-CN", "en": "en-GB"}
@@ -50,11 +50,7 @@ def sign_in(browser, base, login, locale):
 
 
 def shot(page, name):
-    # A full-page capture resizes Chromium's viewport and back; a field still focused then makes
-    # the next mousedown scroll to where that field was, so the click's mouseup lands elsewhere
-    # and nothing is clicked. Leave no field focused (a person's tap focuses what it taps).
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.screenshot(path=screenshot_path(name), full_page=True)
+    full_page_shot(page, name)
 
 
 def balance(app, world, member_id):
