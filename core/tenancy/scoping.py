@@ -14,9 +14,7 @@ Known gaps, each backed by row-level security on PostgreSQL and by tests:
 """
 
 import functools
-import threading
 import uuid
-import weakref
 
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Uuid, event, literal
@@ -89,32 +87,7 @@ def _scope_orm_statements(state):
     scope = current_scope()
     if scope.all_communities or state.execution_options.get("all_communities"):
         return
-    state.statement = _scoped_statement(state.statement, scope)
-
-
-# A statement built once and run on every request (the counter's, the token lookup) would get
-# a new copy with the scope's option each time, and SQLAlchemy would walk that copy again to
-# find its cache key. Keep the scoped copy per statement and scope instead: the key is then
-# memoised on it. Entries go with their statement (weak keys); a few scopes per statement.
-_SCOPED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_SCOPED_PER_STATEMENT = 16
-_scoped_lock = threading.Lock()
-
-
-def _scoped_statement(statement, scope):
-    try:
-        by_scope = _SCOPED.get(statement)
-    except TypeError:  # not weakly referenceable: nothing to keep
-        return statement.options(_scope_options(scope))
-    scoped = by_scope.get(scope) if by_scope is not None else None
-    if scoped is None:
-        scoped = statement.options(_scope_options(scope))
-        with _scoped_lock:
-            by_scope = _SCOPED.setdefault(statement, {})
-            if len(by_scope) >= _SCOPED_PER_STATEMENT:
-                by_scope.pop(next(iter(by_scope)))
-            by_scope[scope] = scoped
-    return scoped
+    state.statement = state.statement.options(_scope_options(scope))
 
 
 @event.listens_for(Session, "before_flush")
