@@ -33,10 +33,13 @@ def from_environment() -> dict:
         "MIGRATIONS_DATABASE_URL": os.environ.get("MIGRATIONS_DATABASE_URL"),
         # PostgreSQL: the runtime role that migrations grant row rights to (no DDL, no RLS bypass)
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
-        # Test each pooled PostgreSQL connection with a round trip before use ("1", the
+        # Test a pooled PostgreSQL connection with a round trip before use ("1", the
         # default), or not ("0": a connection the server dropped fails one request, after
-        # which SQLAlchemy replaces the pool; Django's default). bench/ledger.py measures both.
+        # which SQLAlchemy replaces the pool; Django's default). Only connections idle for
+        # more than DATABASE_PING_IDLE_SECONDS are tested (0: every one, every time), as
+        # PgBouncer's server_check_delay does. bench/ledger.py measures the difference.
         "DATABASE_PRE_PING": _bool("DATABASE_PRE_PING", True),
+        "DATABASE_PING_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "10")),
         "CELERY": {
             "broker_url": broker or "memory://",
             "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or None,

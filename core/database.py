@@ -5,8 +5,10 @@ on, and every transaction begins with ``BEGIN IMMEDIATE`` so writers queue for t
 front instead of failing with "database is locked" when a read transaction tries to write.
 """
 
+import time
+
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 
 
 def configure(app: Flask) -> None:
@@ -21,7 +23,8 @@ def configure(app: Flask) -> None:
 
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     else:
-        options.setdefault("pool_pre_ping", bool(app.config.get("DATABASE_PRE_PING", True)))
+        # pinging is done by ``ping_idle_connections`` (only connections that sat idle)
+        options.setdefault("pool_pre_ping", _ping_after(app) == 0)
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 60)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -44,11 +47,49 @@ def sqlite_engine_events(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _ping_after(app: Flask) -> float | None:
+    """Seconds a pooled connection may sit unused and still be handed out without a test
+    round trip; 0: test before every use; None: never test."""
+    if not app.config.get("DATABASE_PRE_PING", True):
+        return None
+    return max(0.0, float(app.config.get("DATABASE_PING_IDLE_SECONDS", 10)))
+
+
+def ping_idle_connections(engine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only when it has been idle longer than
+    ``idle_seconds`` (PgBouncer's ``server_check_delay``): a connection that served a
+    request a moment ago is alive, and pinging it anyway costs every transaction a round
+    trip (bench/ledger.py measured it). A dead one found here is replaced before use:
+    raising ``DisconnectionError`` in ``checkout`` makes the pool retry with a new one."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info["linli_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _used(_dbapi_connection, record):
+        if record is not None:
+            record.info["linli_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _test_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("linli_used", 0.0) <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+
+
 def install_engine_events(app: Flask) -> None:
     from core.extensions import db
 
     with app.app_context():
         engine = db.engine
-        if engine.dialect.name == "sqlite" and not getattr(engine, "_linli_events", False):
+        if getattr(engine, "_linli_events", False):
+            return
+        engine._linli_events = True
+        if engine.dialect.name == "sqlite":
             sqlite_engine_events(engine)
-            engine._linli_events = True
+        elif _ping_after(app):
+            ping_idle_connections(engine, _ping_after(app))
