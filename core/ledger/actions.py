@@ -368,7 +368,7 @@ def _post(community, *, kind, reason, legs, actor_id=None, member_id=None, cause
     for account_id, balance in balances.items():
         wallets[account_id].balance = balance
         _sync_loaded_account(community.id, account_id, balance)
-    return _persistent(LedgerTransaction(**row))
+    return _persistent(row)
 
 
 def _write(community, row, postings, balances) -> None:
@@ -457,8 +457,12 @@ def _sync_loaded_account(community_id, account_id, balance) -> None:
         set_committed_value(account, "balance", balance)
 
 
-def _persistent(transaction: LedgerTransaction) -> LedgerTransaction:
-    """The row just inserted, as the session's object (no query: every column is known)."""
+def _persistent(row: dict) -> LedgerTransaction:
+    """The row just inserted, as the session's object (no query: every column is known).
+    Built as the ORM builds a loaded row, values straight into the instance's state with no
+    constructor and no change events: the constructor took a sixth of an award's CPU."""
+    transaction = LedgerTransaction.__mapper__.class_manager.new_instance()
+    transaction.__dict__.update(row)
     make_transient_to_detached(transaction)
     db.session.add(transaction)
     return transaction
