@@ -84,9 +84,9 @@ def _exempt_api_from_csrf(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from core import database
+    from core import database, throttle
     from core.api.framework import api
-    from core.extensions import babel, csrf, db, limiter, migrate
+    from core.extensions import babel, csrf, db, migrate
     from core.i18n import select_locale, select_timezone
     from core.tasks import celery_init_app
     from core.tenancy import rls  # noqa: F401
@@ -101,6 +101,6 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     api.init_app(app)
     celery_init_app(app)

@@ -1,8 +1,6 @@
 """Extensions, created unbound and bound in ``create_app`` (no work at import time)."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -16,5 +14,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-# Limits count failures only (see core.identity.throttle); this instance holds the storage.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

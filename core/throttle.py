@@ -2,17 +2,32 @@
 
 ``FailureThrottle("login", "10/5 minutes")``: ``check(*keys)`` before the attempt raises
 ``Throttled`` (with the seconds to wait) when any key has failed too often; ``failed(*keys)``
-after a failed attempt counts it. The counters live in the limiter's storage (memory on a
-laptop, Redis in production), shared by every worker.
+after a failed attempt counts it. The counters live in ``RATELIMIT_STORAGE_URI`` (memory on
+a laptop, Redis in production), shared by every worker.
+
+The ``limits`` library directly, not Flask-Limiter on top of it: nothing here limits requests
+as such, and Flask-Limiter's hooks ran on every request to find no limits (measured on the
+counter's redemption, the API's hot path).
 """
 
 import math
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
-from core.extensions import limiter
+
+def init_app(app) -> None:
+    storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    app.extensions["throttles"] = FixedWindowRateLimiter(storage)
+
+
+def reset(app) -> None:
+    """Forget every count (tests)."""
+    app.extensions["throttles"].storage.reset()
 
 
 class Throttled(Exception):
@@ -31,7 +46,7 @@ class FailureThrottle:
         return parse(self.rate)
 
     def _strategy(self):
-        return limiter.limiter
+        return current_app.extensions["throttles"]
 
     def check(self, *keys: str) -> None:
         strategy, item = self._strategy(), self._item

@@ -107,9 +107,9 @@ def world(app) -> World:
 def _per_test_state(app):
     """Fresh throttles; and the session app's Celery as the default (a test that builds
     another app, e.g. to check migrations, makes that app's Celery the current one)."""
-    from core.extensions import limiter
+    from core import throttle
 
-    limiter.reset()
+    throttle.reset(app)
     app.extensions["celery"].set_default()
     app.extensions["celery"].set_current()
     yield

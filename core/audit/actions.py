@@ -34,9 +34,10 @@ _INSERT = insert(AuditEvent.__table__)
 def record(event: str, actor=None, *, community_id=None, merchant_id=None, **data) -> None:
     """Insert the audit row now, in the caller's transaction. A plain INSERT rather than an
     object left for the session's flush: the row is never read back or changed, and the
-    unit of work costs more than the insert itself on every action."""
+    unit of work costs more than the insert itself on every action. On the session's
+    connection: the session's own ``execute`` adds its ORM event round for a Core INSERT."""
     scope = current_scope()
-    db.session.execute(_INSERT, {
+    db.session.connection().execute(_INSERT, {
         "id": new_id(),
         "created_at": utcnow(),
         "event": event,

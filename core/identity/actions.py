@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 
 from core.audit.actions import record
 from core.extensions import db
 from core.identity.models import AccountKind, ApiToken, DistrictAdmin, Member, Role, User
 from core.identity.passwords import hash_password, verify_password
+from core.loaded import as_loaded
 from core.types import utcnow
 
 
@@ -143,17 +143,20 @@ def do_revoke_token(row: ApiToken, actor=None) -> None:
 
 @functools.cache
 def _token_with_user():
-    """One query for the token and its user, built once (on first use: the loader option
-    needs every model mapped): every API request runs it, and building a statement costs
-    about as much as running it."""
-    return (select(ApiToken).options(joinedload(ApiToken.user))
-            .where(ApiToken.token_hash == bindparam("digest")))
+    """One Core query for the token's state and its user, built once (on first use: every
+    model mapped): every API request runs it, so it skips the ORM (core.loaded)."""
+    users, tokens = User.__table__, ApiToken.__table__
+    return (select(users, tokens.c.revoked_at.label("token_revoked_at"),
+                   tokens.c.expires_at.label("token_expires_at"))
+            .join(tokens, tokens.c.user_id == users.c.id)
+            .where(tokens.c.token_hash == bindparam("digest")))
 
 
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(_token_with_user(), {"digest": token_digest(token)})
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    row = db.session.connection().execute(_token_with_user(), {"digest": token_digest(token)}).first()
+    if row is None or row.token_revoked_at is not None or row.token_expires_at <= utcnow():
         return None
-    return row.user if row.user.active else None
+    user = as_loaded(User, row._mapping)
+    return user if user.active else None

@@ -20,12 +20,13 @@ many transactions share-locking one row makes PostgreSQL write a MultiXact into 
 an advisory lock lives in memory only.
 """
 
+import functools
 import hashlib
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Uuid, bindparam, func, select
 
 from core.extensions import db
 
@@ -70,20 +71,32 @@ def lock_key(community_id, month: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Built once, run on the session's connection: every redemption runs both.
+_LOCK = {
+    True: select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))),
+    False: select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger))),
+}
+
+
 def lock_month(community_id, month: str, *, exclusive: bool) -> None:
     """Take the month's lock until the end of the current transaction (PostgreSQL)."""
-    session = db.session
-    if session.get_bind().dialect.name != "postgresql":
+    if db.session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the transaction already holds the write lock
-    function = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
-    session.execute(select(function(lock_key(community_id, month))))
+    db.session.connection().execute(_LOCK[exclusive], {"key": lock_key(community_id, month)})
+
+
+@functools.cache
+def _closed_month():
+    from merchants.settlement.models import ClosedMonth
+
+    months = ClosedMonth.__table__  # a global table: no tenant filter to miss
+    return select(months.c.id).where(months.c.community_id == bindparam("community", type_=Uuid),
+                                     months.c.month == bindparam("month"))
 
 
 def is_closed(community_id, month: str) -> bool:
-    from merchants.settlement.models import ClosedMonth
-
-    return db.session.scalar(select(ClosedMonth.id).where(
-        ClosedMonth.community_id == community_id, ClosedMonth.month == month)) is not None
+    row = db.session.connection().execute(_closed_month(), {"community": community_id, "month": month})
+    return row.first() is not None
 
 
 def open_month_for_redemption(community_id, month: str) -> str:

@@ -27,6 +27,7 @@ from core.identity.models import Member
 from core.ids import new_id
 from core.ledger import actions as ledger
 from core.ledger.actions import Cause, merchant_account
+from core.loaded import as_loaded
 from core.tenancy.models import Community
 from core.transactions import atomic
 from core.types import UTCDateTime, utcnow
@@ -328,33 +329,39 @@ def unknown_code() -> MarketError:
                        status=404)
 
 
-# The counter's two statements, built once (they are immutable) and executed with values:
-# building a statement costs about as much as running it. The tenant filter is still added
-# to each execution by core.tenancy.scoping, and row-level security still applies.
+# The counter is the marketplace's hot path: its statements are Core, built once (they are
+# immutable) and executed with values on the session's connection, and the voucher becomes
+# the session's object through core.loaded (which refuses a row outside the tenant scope,
+# the check the ORM's filter would have made; row-level security applies as well). Each
+# statement names the merchant itself, as the tenant filter would.
+VOUCHERS, CODES = Voucher.__table__, VoucherCode.__table__
+PARTNERSHIPS, COMMUNITIES = Partnership.__table__, Community.__table__
 _FIND = (
-    select(Voucher, Partnership.status, Partnership.point_value_minor, Partnership.currency,
-           Community.slug, Community.name, Community.timezone)
-    .join(VoucherCode, (VoucherCode.community_id == Voucher.community_id)
-          & (VoucherCode.voucher_id == Voucher.id))
-    .join(Partnership, (Partnership.community_id == Voucher.community_id)
-          & (Partnership.merchant_id == Voucher.merchant_id))
-    .join(Community, Community.id == Voucher.community_id)
-    .where(VoucherCode.digest == bindparam("digest"),
-           VoucherCode.merchant_id == bindparam("merchant", type_=Uuid),
-           Voucher.merchant_id == bindparam("merchant", type_=Uuid))
+    select(VOUCHERS, PARTNERSHIPS.c.status.label("partnership_status"),
+           PARTNERSHIPS.c.point_value_minor.label("partnership_value"),
+           PARTNERSHIPS.c.currency.label("partnership_currency"),
+           COMMUNITIES.c.slug.label("community_slug"), COMMUNITIES.c.name.label("community_name"),
+           COMMUNITIES.c.timezone.label("community_timezone"))
+    .join(CODES, (CODES.c.community_id == VOUCHERS.c.community_id) & (CODES.c.voucher_id == VOUCHERS.c.id))
+    .join(PARTNERSHIPS, (PARTNERSHIPS.c.community_id == VOUCHERS.c.community_id)
+          & (PARTNERSHIPS.c.merchant_id == VOUCHERS.c.merchant_id))
+    .join(COMMUNITIES, COMMUNITIES.c.id == VOUCHERS.c.community_id)
+    .where(CODES.c.digest == bindparam("digest"),
+           CODES.c.merchant_id == bindparam("merchant", type_=Uuid),
+           VOUCHERS.c.merchant_id == bindparam("merchant", type_=Uuid))
 )
 _REDEEM = (
-    update(Voucher)
-    .where(Voucher.community_id == bindparam("v_community", type_=Uuid),
-           Voucher.id == bindparam("v_id", type_=Uuid),
-           Voucher.status == VoucherStatus.ISSUED,
-           Voucher.valid_from <= bindparam("v_now", type_=UTCDateTime),
-           Voucher.valid_until > bindparam("v_now", type_=UTCDateTime))
+    update(VOUCHERS)
+    .where(VOUCHERS.c.community_id == bindparam("v_community", type_=Uuid),
+           VOUCHERS.c.id == bindparam("v_id", type_=Uuid),
+           VOUCHERS.c.merchant_id == bindparam("v_merchant", type_=Uuid),
+           VOUCHERS.c.status == VoucherStatus.ISSUED,
+           VOUCHERS.c.valid_from <= bindparam("v_now", type_=UTCDateTime),
+           VOUCHERS.c.valid_until > bindparam("v_now", type_=UTCDateTime))
     .values(status=VoucherStatus.REDEEMED, redeemed_at=bindparam("v_now", type_=UTCDateTime),
             redeemed_by=bindparam("v_by", type_=Uuid), redeemed_by_name=bindparam("v_by_name"),
             point_value_minor=bindparam("v_value"), currency=bindparam("v_currency"),
             settlement_month=bindparam("v_month"))
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -379,10 +386,14 @@ def find_at_counter(merchant_id, text) -> AtCounter:
     code = codes.normalise(text)
     if code is None:
         raise unknown_code()
-    row = db.session.execute(_FIND, {"digest": codes.digest(code), "merchant": merchant_id}).first()
+    row = db.session.connection().execute(_FIND, {"digest": codes.digest(code), "merchant": merchant_id}).first()
     if row is None:
         raise unknown_code()
-    return AtCounter(row[0], code, *row[1:])
+    values = row._mapping
+    voucher = as_loaded(Voucher, values)
+    return AtCounter(voucher, code, values["partnership_status"], values["partnership_value"],
+                     values["partnership_currency"], values["community_slug"], values["community_name"],
+                     values["community_timezone"])
 
 
 def _check_redeemable(found: AtCounter, now) -> None:
@@ -434,8 +445,9 @@ def do_redeem_voucher(merchant_actor, text, now: datetime | None = None) -> Rede
             redeemed_by_name=user.name, point_value_minor=found.point_value_minor,
             currency=found.currency, settlement_month=month,
         )
-        result = db.session.execute(_REDEEM, {
-            "v_community": voucher.community_id, "v_id": voucher.id, "v_now": now,
+        result = db.session.connection().execute(_REDEEM, {
+            "v_community": voucher.community_id, "v_id": voucher.id, "v_merchant": merchant_actor.merchant.id,
+            "v_now": now,
             "v_by": user.id, "v_by_name": user.name, "v_value": values["point_value_minor"],
             "v_currency": values["currency"], "v_month": values["settlement_month"],
         })
