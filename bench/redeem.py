@@ -12,8 +12,9 @@ vouchers claimed through the real claim action, then:
    ``/api/v1/merchants/<m>/redemptions`` with distinct codes as fast as they are answered;
 2. SQL: the same number of threads, each with its own psycopg connection (the same role),
    run the statements one such request runs, in one transaction each: token and user,
-   merchant membership, the merchant scope (RLS settings), the voucher lookup, the guarded
-   UPDATE, the audit row, COMMIT.
+   merchant membership, the merchant scope (RLS settings), the voucher lookup, the
+   settlement month's shared lock and closed-month check, the guarded UPDATE, the audit
+   row, COMMIT.
 
 Prints ``BENCH <name> <value> <unit> target=<target> ratio=<ratio or ->`` lines: both rates,
 their ratio (target >= 0.30) and the HTTP p99 latency (target < 100 ms); and, because the
@@ -344,8 +345,8 @@ FIRST_FAILURE = []
 # The statements one redemption request runs (see the app's SQL log), with the same values.
 SQL_SCOPE = ("SELECT set_config('app.community_id', %s, true), set_config('app.merchant_id', %s, true),"
              " set_config('app.all_communities', %s, true)")
-SQL_TOKEN = ("SELECT api_tokens.*, users.* FROM api_tokens JOIN users ON users.id = api_tokens.user_id"
-             " WHERE api_tokens.token_hash = %s")
+SQL_TOKEN = ("SELECT users.*, api_tokens.revoked_at, api_tokens.expires_at FROM users"
+             " JOIN api_tokens ON api_tokens.user_id = users.id WHERE api_tokens.token_hash = %s")
 SQL_MERCHANT = ("SELECT merchants.*, merchant_users.role FROM merchants JOIN merchant_users"
                 " ON merchant_users.merchant_id = merchants.id WHERE merchants.slug = %s AND merchant_users.user_id = %s")
 SQL_VOUCHER = (
@@ -355,8 +356,10 @@ SQL_VOUCHER = (
     " JOIN voucher_codes ON voucher_codes.community_id = vouchers.community_id AND voucher_codes.voucher_id = vouchers.id"
     " JOIN partnerships ON partnerships.community_id = vouchers.community_id AND partnerships.merchant_id = vouchers.merchant_id"
     " JOIN communities ON communities.id = vouchers.community_id"
-    " WHERE voucher_codes.digest = %s AND voucher_codes.merchant_id = %s AND vouchers.merchant_id = %s"
-    " AND vouchers.merchant_id = %s AND partnerships.merchant_id = %s")
+    " WHERE voucher_codes.digest = %s AND voucher_codes.merchant_id = %s AND vouchers.merchant_id = %s")
+# the settlement month's shared lock, then whether that month is closed (merchants.settlement.periods)
+SQL_MONTH_LOCK = "SELECT pg_advisory_xact_lock_shared(%s)"
+SQL_MONTH_CLOSED = "SELECT id FROM settlement_closed_months WHERE community_id = %s AND month = %s"
 SQL_UPDATE = (
     "UPDATE vouchers SET status = 'redeemed', redeemed_at = now(), redeemed_by = %s, redeemed_by_name = %s,"
     " point_value_minor = %s, currency = %s, settlement_month = to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
@@ -370,6 +373,8 @@ def sql_work(app_url, merchant_slug, token):
     import psycopg
 
     from core.ids import new_id
+    from core.types import utcnow
+    from merchants.settlement.periods import lock_key, month_of
     from merchants.vouchers import codes
 
     dsn = app_url.replace("postgresql+psycopg://", "postgresql://")
@@ -389,14 +394,19 @@ def sql_work(app_url, merchant_slug, token):
             cur.execute(SQL_TOKEN, (token_hash,))
             row = cur.fetchone()
             names = [d.name for d in cur.description]
-            user = {"id": row[names.index("user_id")], "name": row[names.index("name")]}
+            user = {"id": row[names.index("id")], "name": row[names.index("name")]}
             merchant = one(cur, SQL_MERCHANT, (merchant_slug, user["id"]))
             cur.execute(SQL_SCOPE, ("", str(merchant["id"]), "off"))
-            cur.execute(SQL_VOUCHER, (codes.digest(normalised),) + (merchant["id"],) * 4)
+            cur.execute(SQL_VOUCHER, (codes.digest(normalised),) + (merchant["id"],) * 2)
             row = cur.fetchone()
             names = [d.name for d in cur.description]
             voucher_id, community_id = row[names.index("id")], row[names.index("community_id")]
             value = row[names.index("value")]
+            month = month_of(utcnow(), row[names.index("timezone")])
+            cur.execute(SQL_MONTH_LOCK, (lock_key(community_id, month),))
+            cur.execute(SQL_MONTH_CLOSED, (community_id, month))
+            if cur.fetchone() is not None:
+                raise RuntimeError(f"month {month} closed: the bench never closes one")
             cur.execute(SQL_UPDATE, (user["id"], user["name"], value, "CNY", community_id, voucher_id,
                                      merchant["id"]))
             ok = cur.rowcount == 1
