@@ -55,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     _init_extensions(app)
+    from core.api.framework import NoCookieSessionOnTheApi
+
+    app.session_interface = NoCookieSessionOnTheApi()
     for name in CAPABILITIES + app.config.get("EXTRA_CAPABILITIES", []):
         importlib.import_module(name).init_app(app)
     _exempt_api_from_csrf(app)

@@ -5,6 +5,7 @@ import hashlib
 import http
 
 from flask import current_app, g, json, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
@@ -61,6 +62,26 @@ API_CONFIG = {
         "info": {"description": "Community points with a shared merchant marketplace."},
     },
 }
+
+
+class NoCookieSessionOnTheApi(SecureCookieSessionInterface):
+    """API requests authenticate with a bearer token and never use the cookie session: each
+    gets an empty session that is never saved, instead of a signed cookie read (and a
+    serializer built) on every call. Writing to it is harmless; it is simply dropped."""
+
+    @staticmethod
+    def _api(request) -> bool:
+        return request.path.startswith(API_PREFIX + "/")
+
+    def open_session(self, app, request):
+        if self._api(request):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if self._api(request):
+            return
+        super().save_session(app, session, response)
 
 
 def authenticated_user():

@@ -43,14 +43,14 @@ def refuse_nul_in_body():
     """Forms and JSON: before the view, once the blueprints have entered their community (a
     body too large for MAX_CONTENT_LENGTH then meets the blueprint's own 413 page)."""
     errors = {}
-    if request.form:
-        errors.update(_nul_fields(request.form.to_dict()) or {})
-    elif request.is_json:
+    if request.is_json:  # first: asking a JSON request for its form parses the body for none
         found = _nul_fields(request.get_json(silent=True))
         if isinstance(found, dict):
             errors.update(found)
         elif found:
             errors["json"] = found
+    elif request.form:
+        errors.update(_nul_fields(request.form.to_dict()) or {})
     _refuse(errors)
 
 
