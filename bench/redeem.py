@@ -424,7 +424,8 @@ def p99(latencies):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--codes", type=int, default=3000, help="redemptions per run")
+    parser.add_argument("--codes", type=int, default=3000, help="redemptions each way, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="HTTP and SQL runs alternate this many times")
     # 2 CPUs: two processes (one per core), threads to overlap the database round trips
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
@@ -446,42 +447,54 @@ def main():
 
         gunicorn, port = start_gunicorn(app_url, args.workers, args.threads)
         clients = [{} for _ in range(args.clients)]
+        connections = [{} for _ in range(args.clients)]  # each SQL client's own, kept open
         run_parallel(args.clients, warmup[:len(warmup) // 2], http_work(port, merchant, token), clients)
-        # CPU spent per request by each side, measured from /proc: unlike the rates, this
-        # hardly depends on what else the machine is running at the time
-        workers = [gunicorn.pid, *children_of(gunicorn.pid)]
-        before = (cpu_seconds(workers), cpu_seconds(postgres_pids(pgdir)), time.process_time())
-        http_s, http_lat, http_fail = run_parallel(args.clients, http_codes, http_work(port, merchant, token),
-                                                   clients)
-        http_cpu = [(cpu_seconds(workers) - before[0]), (cpu_seconds(postgres_pids(pgdir)) - before[1]),
-                    (time.process_time() - before[2])]
+        run_parallel(args.clients, warmup[len(warmup) // 2:], sql_work(app_url, merchant, token), connections)
+        app_pids, pg_pids = [gunicorn.pid, *children_of(gunicorn.pid)], postgres_pids(pgdir)
+        # The two sides alternate, round by round, so both see the same machine (a VM's speed
+        # drifts within minutes); the best rate of each counts, p99 is over every request.
+        # CPU per request comes from /proc: it hardly depends on what else the machine runs.
+        http_rate = sql_rate = 0.0
+        http_lat, sql_lat, http_fail, sql_fail = [], [], 0, 0
+        http_cpu, sql_cpu = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+        share = args.codes // args.rounds
+        for n in range(args.rounds):
+            for side, jobs, states, work, cpu, pids in (
+                ("http", http_codes, clients, http_work(port, merchant, token), http_cpu, app_pids),
+                ("sql", sql_codes, connections, sql_work(app_url, merchant, token), sql_cpu, []),
+            ):
+                batch = jobs[n * share:(n + 1) * share]
+                before = (cpu_seconds(pids), cpu_seconds(pg_pids), time.process_time())
+                seconds, latencies, failures = run_parallel(args.clients, batch, work, states)
+                for i, used in enumerate((cpu_seconds(pids), cpu_seconds(pg_pids), time.process_time())):
+                    cpu[i] += used - before[i]
+                if side == "http":
+                    http_rate, http_fail = max(http_rate, len(batch) / seconds), http_fail + failures
+                    http_lat += latencies
+                else:
+                    sql_rate, sql_fail = max(sql_rate, len(batch) / seconds), sql_fail + failures
+                    sql_lat += latencies
+        http_lat.sort()
+        sql_lat.sort()
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
         gunicorn = None
-
-        connections = [{} for _ in range(args.clients)]
-        run_parallel(args.clients, warmup[len(warmup) // 2:], sql_work(app_url, merchant, token), connections)
-        pids = postgres_pids(pgdir)  # the connections stay open until measured
-        before = (cpu_seconds(pids), time.process_time())
-        sql_s, sql_lat, sql_fail = run_parallel(args.clients, sql_codes, sql_work(app_url, merchant, token),
-                                                connections)
-        sql_cpu = [0.0, cpu_seconds(pids) - before[0], time.process_time() - before[1]]
         for state in connections:
             if state.get("conn") is not None:
                 state["conn"].close()
         if http_fail or sql_fail:
             print(f"# failures: http {http_fail}, sql {sql_fail}; first: {FIRST_FAILURE[:1]}", flush=True)
-        http_rate, sql_rate = len(http_codes) / http_s, len(sql_codes) / sql_s
         ratio = http_rate / sql_rate
-        print(f"# {args.clients} clients, {args.codes} redemptions each way; gunicorn gthread "
-              f"{args.workers}x{args.threads}; PostgreSQL 15 as the app role (RLS on); {os.cpu_count()} CPUs")
+        measured = share * args.rounds
+        print(f"# {args.clients} clients, {measured} redemptions each way in {args.rounds} alternating rounds;"
+              f" gunicorn gthread {args.workers}x{args.threads}; PostgreSQL 15 as the app role (RLS on); {os.cpu_count()} CPUs")
         print(f"BENCH redeem_http {http_rate:.0f} req/s target=- ratio={ratio:.2f}")
         print(f"BENCH redeem_sql {sql_rate:.0f} tx/s target=- ratio=-")
         print(f"BENCH redeem_http_vs_sql {ratio:.2f} ratio target={TARGET_RATIO:.2f} ratio={ratio:.2f}")
         print(f"BENCH redeem_http_p99 {p99(http_lat):.1f} ms target={TARGET_P99_MS:.0f} ratio=-")
         print(f"BENCH redeem_sql_p99 {p99(sql_lat):.1f} ms target=- ratio=-")
-        http_ms = [x * 1000 / len(http_codes) for x in http_cpu]
-        sql_ms = [x * 1000 / len(sql_codes) for x in sql_cpu]
+        http_ms = [x * 1000 / measured for x in http_cpu]
+        sql_ms = [x * 1000 / measured for x in sql_cpu]
         cpu_ratio = sum(sql_ms) / sum(http_ms) if sum(http_ms) else 0
         load = os.getloadavg()[0]
         print(f"# CPU per redemption (app / PostgreSQL / client): HTTP {http_ms[0]:.2f} / {http_ms[1]:.2f}"
