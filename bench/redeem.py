@@ -350,7 +350,10 @@ SQL_TOKEN = ("SELECT users.*, api_tokens.revoked_at, api_tokens.expires_at FROM 
 SQL_MERCHANT = ("SELECT merchants.*, merchant_users.role FROM merchants JOIN merchant_users"
                 " ON merchant_users.merchant_id = merchants.id WHERE merchants.slug = %s AND merchant_users.user_id = %s")
 SQL_VOUCHER = (
-    "SELECT vouchers.*, partnerships.status AS partnership_status, partnerships.point_value_minor AS value,"
+    "SELECT vouchers.community_id, vouchers.id, vouchers.merchant_id, vouchers.offer_id, vouchers.status,"
+    " vouchers.title, vouchers.kind, vouchers.points, vouchers.holder_masked, vouchers.valid_from,"
+    " vouchers.valid_until, vouchers.redeemed_at, vouchers.redeemed_by_name, vouchers.point_value_minor,"
+    " vouchers.currency, vouchers.settlement_month, partnerships.status AS partnership_status, partnerships.point_value_minor AS value,"
     " partnerships.currency AS value_currency, communities.slug, communities.name AS community_name,"
     " communities.timezone FROM vouchers"
     " JOIN voucher_codes ON voucher_codes.community_id = vouchers.community_id AND voucher_codes.voucher_id = vouchers.id"

@@ -20,9 +20,10 @@ from core.tenancy.scoping import CrossTenantAccess, row_visible
 
 
 def as_loaded(model, values):
-    """The row in ``values`` (a mapping with every column of ``model``'s table; other keys,
-    such as a joined table's labelled columns, are left out) as the session's persistent
-    object; the one the session already holds for that row, if any."""
+    """The row in ``values`` (a mapping of column keys to values; other keys, such as a joined
+    table's labelled columns, are left out) as the session's persistent object; the one the
+    session already holds for that row, if any. Columns ``values`` lacks (the primary key
+    it must have) stay unloaded and are read on first use, as with ``load_only``."""
     session = db.session
     mapper = model.__mapper__
     if not mapper.configured:  # the process's first ORM use may be this one
@@ -33,7 +34,7 @@ def as_loaded(model, values):
         obj = held
     else:
         obj = mapper.class_manager.new_instance()
-        obj.__dict__.update({column.key: values[column.key] for column in model.__table__.c})
+        obj.__dict__.update({c.key: values[c.key] for c in model.__table__.c if c.key in values})
         make_transient_to_detached(obj)
         session.add(obj)
     if isinstance(obj, CommunityScoped) and not row_visible(obj):

@@ -336,8 +336,12 @@ def unknown_code() -> MarketError:
 # statement names the merchant itself, as the tenant filter would.
 VOUCHERS, CODES = Voucher.__table__, VoucherCode.__table__
 PARTNERSHIPS, COMMUNITIES = Partnership.__table__, Community.__table__
+# what the counter reads of a voucher (the rest, such as its terms, loads if ever used)
+_AT_COUNTER = ("community_id", "id", "merchant_id", "offer_id", "status", "title", "kind", "points",
+               "holder_masked", "valid_from", "valid_until", "redeemed_at", "redeemed_by_name",
+               "point_value_minor", "currency", "settlement_month")
 _FIND = (
-    select(VOUCHERS, PARTNERSHIPS.c.status.label("partnership_status"),
+    select(*(VOUCHERS.c[name] for name in _AT_COUNTER), PARTNERSHIPS.c.status.label("partnership_status"),
            PARTNERSHIPS.c.point_value_minor.label("partnership_value"),
            PARTNERSHIPS.c.currency.label("partnership_currency"),
            COMMUNITIES.c.slug.label("community_slug"), COMMUNITIES.c.name.label("community_name"),
