@@ -272,7 +272,7 @@ def start_gunicorn(app_url, workers, threads):
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--keep-alive", "30", "core.app:create_app()"],
+         "--keep-alive", "30", "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
