@@ -439,3 +439,32 @@ def test_nul_in_a_form_is_a_400(web, world):
     response = web.post_form("/login", {"login": "c1_red\x00", "password": PASSWORD})
     assert response.status_code == 400
     assert web.get("/c/comm%00/").status_code == 404
+
+
+def test_api_requests_never_read_or_write_the_cookie_session(api, world):
+    """Bearer tokens only: the API answers with no Set-Cookie, even to a client holding the
+    session cookie a page gave it, and that cookie never signs the API caller in."""
+    caller = api.as_("c1_admin")
+    page = caller.client.get("/login")  # the same test client: it now holds the session cookie
+    assert any(c.startswith("session=") for c in page.headers.getlist("Set-Cookie"))
+    member = f"{members_url(world)}/{world.member_id('c1_red')}"
+    reply = caller.get(member)
+    assert reply.status_code == 200
+    assert "Set-Cookie" not in reply.headers
+    caller.token = None  # the cookie alone is no way in
+    assert_problem(caller.get(member), 401, "unauthorized")
+
+
+def test_the_api_does_not_even_open_the_cookie_session(app, client):
+    page = client.get("/login")  # a page's session (it holds the CSRF token)
+    cookie = next(c for c in page.headers.getlist("Set-Cookie") if c.startswith("session="))
+    headers = {"Cookie": cookie.split(";", 1)[0]}
+    with app.test_request_context("/login", headers=headers) as ctx:
+        assert dict(app.session_interface.open_session(app, ctx.request))  # read for pages
+    with app.test_request_context("/api/v1/districts", headers=headers) as ctx:
+        session = app.session_interface.open_session(app, ctx.request)
+        assert dict(session) == {}  # not read for the API ...
+        session["x"] = 1
+        response = app.response_class("{}")
+        app.session_interface.save_session(app, session, response)
+        assert "Set-Cookie" not in response.headers  # ... nor ever written
