@@ -280,11 +280,28 @@ def start_gunicorn(app_url, workers, threads):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
+                wait_until_every_worker_booted(process.pid, workers, deadline)
                 return process, port
         except OSError:
             time.sleep(0.2)
     process.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def wait_until_every_worker_booted(master, workers, deadline):
+    """The first worker answering does not mean the others are ready: a client connecting
+    while one still builds the app lands on the other, and keeps its keep-alive connection
+    there (one run served all 16 clients from one worker, half the server). Booted workers
+    sit idle: wait until all are there and none uses CPU."""
+    previous = None
+    while time.time() < deadline:
+        pids = children_of(master)
+        used = cpu_seconds(pids)
+        if len(pids) == workers and previous is not None and used - previous < 0.02:
+            return
+        previous = used if len(pids) == workers else None
+        time.sleep(0.5)
+    raise SystemExit("gunicorn's workers did not all boot")
 
 
 def run_parallel(clients, jobs, work, states=None):
