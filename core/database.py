@@ -89,7 +89,8 @@ def install_engine_events(app: Flask) -> None:
         if getattr(engine, "_linli_events", False):
             return
         engine._linli_events = True
+        idle = _ping_after(app)
         if engine.dialect.name == "sqlite":
             sqlite_engine_events(engine)
-        elif _ping_after(app):
-            ping_idle_connections(engine, _ping_after(app))
+        elif idle:  # None: never tested; 0: SQLAlchemy's own pre-ping (``configure``)
+            ping_idle_connections(engine, idle)

@@ -20,6 +20,11 @@ from core.tenancy.access import Forbidden, NotFound, enter_community
 API_PREFIX = "/api/v1"
 
 
+def is_api_request(req=None) -> bool:
+    """Does this request (the current one by default) go to the JSON API?"""
+    return (req or request).path.startswith(API_PREFIX + "/")
+
+
 class LinliApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
@@ -39,7 +44,7 @@ class LinliApi(Api):
         from core.extensions import db
 
         db.session.rollback()
-        if request.path.startswith(API_PREFIX + "/"):
+        if is_api_request():
             return from_http_exception(error)
         from core.web.errors import render_error_page
 
@@ -69,17 +74,13 @@ class NoCookieSessionOnTheApi(SecureCookieSessionInterface):
     gets an empty session that is never saved, instead of a signed cookie read (and a
     serializer built) on every call. Writing to it is harmless; it is simply dropped."""
 
-    @staticmethod
-    def _api(request) -> bool:
-        return request.path.startswith(API_PREFIX + "/")
-
     def open_session(self, app, request):
-        if self._api(request):
+        if is_api_request(request):
             return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app, session, response):
-        if self._api(request):
+        if is_api_request():
             return
         super().save_session(app, session, response)
 

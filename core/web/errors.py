@@ -5,7 +5,7 @@ import logging
 from flask import render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from core.api.framework import API_PREFIX
+from core.api.framework import is_api_request
 from core.api.problems import from_http_exception
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def handle_unexpected(error: Exception):
 
     db.session.rollback()
     wrapped = InternalServerError(original_exception=error)
-    if request.path.startswith(API_PREFIX + "/"):
+    if is_api_request():
         return from_http_exception(wrapped)
     return render_error_page(wrapped)
 

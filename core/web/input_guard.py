@@ -57,9 +57,9 @@ def refuse_nul_in_body():
 def _refuse(errors: dict) -> None:
     if not errors:
         return
-    from core.api.framework import API_PREFIX
+    from core.api.framework import is_api_request
 
-    if request.path.startswith(API_PREFIX + "/"):
+    if is_api_request():
         from core.api.problems import ApiError
 
         raise ApiError(422, "invalid", _("Some fields are not valid."), errors=errors)
