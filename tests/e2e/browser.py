@@ -69,3 +69,14 @@ def full_page_shot(page, name: str) -> None:
     and nothing is clicked. No field is left focused (a person's tap focuses what it taps)."""
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=screenshot_path(name), full_page=True)
+
+
+def log_in(page, base: str, login: str, password: str | None = None) -> None:
+    """Sign in through the login form, as a person does (the world's password by default)."""
+    from tests.world import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.click("[data-test=login-submit]")
+    page.wait_for_load_state()

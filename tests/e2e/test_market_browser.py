@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.identity.models import User
-from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot, log_in
 from tests.world import PASSWORD
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-HJKMNP-TV-Z]$")
@@ -63,14 +63,6 @@ def market(app, world):
     return info
 
 
-def login(page, base, name):
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    page.wait_for_load_state()
-
-
 def shot(page, name):
     full_page_shot(page, f"market-{name}")
 
@@ -81,7 +73,7 @@ def test_publish_claim_in_two_communities_and_redeem_once(live_server, chromium,
     def person(login_name):
         context = chromium.new_context(viewport=MOBILE_VIEWPORT, locale="zh-CN")
         page = context.new_page()
-        login(page, base, login_name)
+        log_in(page, base, login_name)
         return page
 
     # the owner publishes a meal coupon for both partner communities

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import full_page_shot
+from tests.e2e.browser import full_page_shot, log_in
 from tests.world import PASSWORD
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -68,11 +68,7 @@ def shot(page, lang, step):
 
 def sign_in(context, base, login, password=PASSWORD):
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.click("[data-test=login-submit]")
-    page.wait_for_load_state()
+    log_in(page, base, login, password)
     return page
 
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.extensions import db
-from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot, log_in
 from tests.world import PASSWORD
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -57,14 +57,6 @@ def settled(app, world):
             "admin": admin, "month": last_month}
 
 
-def login(page, base, name):
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    page.wait_for_load_state()
-
-
 def shot(page, name):
     full_page_shot(page, f"settlement-{name}")
 
@@ -75,7 +67,7 @@ def test_dispute_correct_confirm_approve_and_pay(live_server, chromium, settled)
     def person(login_name, viewport):
         context = chromium.new_context(viewport=viewport, locale="zh-CN")
         page = context.new_page()
-        login(page, base, login_name)
+        log_in(page, base, login_name)
         return page
 
     # the merchant finds last month's statement from its home

@@ -19,7 +19,7 @@ from core.tenancy.context import use_community
 from core.transactions import atomic
 from tenants.cards.codes import display_code
 from tenants.cards.queries import current_code
-from tests.e2e.browser import MOBILE_VIEWPORT, screenshot_path
+from tests.e2e.browser import MOBILE_VIEWPORT, log_in, screenshot_path
 from tests.world import PASSWORD
 
 
@@ -41,14 +41,6 @@ def grandma(app, world):
     return info
 
 
-def login(page, base, name):
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    page.wait_for_load_state()
-
-
 def test_reserve_hand_over_and_sell_at_the_counter(live_server, chromium, world, grandma, app):
     shop = f"{live_server}/c/{world.slugs['c3']}/shop"
     resident = chromium.new_context(viewport=MOBILE_VIEWPORT, locale="zh-CN")
@@ -56,7 +48,7 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, chromium, world,
     try:
         # the resident reserves rice on her phone
         page = resident.new_page()
-        login(page, live_server, grandma["login"])
+        log_in(page, live_server, grandma["login"])
         page.goto(f"{shop}/")
         assert page.get_attribute("html", "lang") == "zh-Hans"
         expect(page.locator("[data-test=balance]")).to_have_text("100")
@@ -78,7 +70,7 @@ def test_reserve_hand_over_and_sell_at_the_counter(live_server, chromium, world,
 
         # staff type the pickup code at the counter and hand the rice over
         desk = staff.new_page()
-        login(desk, live_server, "c3_grid")
+        log_in(desk, live_server, "c3_grid")
         desk.goto(f"{shop}/counter")
         desk.fill("input[name=code]", f"{code[:4].lower()} {code[4:]}")
         desk.click("[data-test=find-order]")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot
+from tests.e2e.browser import MOBILE_VIEWPORT, full_page_shot, log_in
 from tests.world import PASSWORD
 
 LANGUAGES = {"zh": "zh-CN", "en": "en-GB"}
@@ -41,11 +41,7 @@ def new_resident(app, world, lang, role="resident"):
 def sign_in(browser, base, login, locale):
     context = browser.new_context(viewport=MOBILE_VIEWPORT, locale=locale)
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-test=login-submit]")
-    page.wait_for_load_state()
+    log_in(page, base, login)
     return page
 
 
