@@ -32,6 +32,9 @@ def chromium():
 def assert_fits_a_phone(page, width=MOBILE_VIEWPORT["width"]):
     """Nothing wider than the screen; resident text 18px or more; every button and field at
     least 44px tall (60px for the main action)."""
+    # after a form post the new document can be in the DOM before its stylesheet applies:
+    # measured then, every element has the browser's default 16px
+    page.wait_for_load_state("load")
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"page scrolls sideways: {scroll}px"
     tiny = page.evaluate("""() => [...document.body.querySelectorAll('*')]
