@@ -8,6 +8,7 @@ from enum import Enum
 from sqlalchemy import insert
 
 from core.audit.models import AuditEvent
+from core.driver_sql import DriverStatement
 from core.extensions import db
 from core.ids import new_id
 from core.tenancy.context import current_scope
@@ -27,17 +28,19 @@ def _plain(value):
 
 
 # On the table, not the entity: a Core INSERT skips the ORM's bulk-insert machinery, and one
-# statement built once keeps its compiled form cached.
+# statement built once keeps its compiled form cached. Every action runs it, so the single-row
+# form goes straight to the driver (core.driver_sql).
 _INSERT = insert(AuditEvent.__table__)
+_COLUMNS = ("id", "created_at", "event", "actor_id", "community_id", "merchant_id", "data")
+_INSERT_ONE = DriverStatement(_INSERT, column_keys=_COLUMNS)
 
 
 def record(event: str, actor=None, *, community_id=None, merchant_id=None, **data) -> None:
     """Insert the audit row now, in the caller's transaction. A plain INSERT rather than an
     object left for the session's flush: the row is never read back or changed, and the
-    unit of work costs more than the insert itself on every action. On the session's
-    connection: the session's own ``execute`` adds its ORM event round for a Core INSERT."""
+    unit of work costs more than the insert itself on every action."""
     scope = current_scope()
-    db.session.connection().execute(_INSERT, {
+    _INSERT_ONE.run({
         "id": new_id(),
         "created_at": utcnow(),
         "event": event,

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select
 
 from core.audit.actions import record
+from core.driver_sql import DriverStatement
 from core.extensions import db
 from core.identity.models import AccountKind, ApiToken, DistrictAdmin, Member, Role, User
 from core.identity.passwords import hash_password, verify_password
@@ -146,17 +147,17 @@ def _token_with_user():
     """One Core query for the token's state and its user, built once (on first use: every
     model mapped): every API request runs it, so it skips the ORM (core.loaded)."""
     users, tokens = User.__table__, ApiToken.__table__
-    return (select(users, tokens.c.revoked_at.label("token_revoked_at"),
-                   tokens.c.expires_at.label("token_expires_at"))
-            .join(tokens, tokens.c.user_id == users.c.id)
-            .where(tokens.c.token_hash == bindparam("digest")))
+    return DriverStatement(
+        select(users, tokens.c.revoked_at.label("token_revoked_at"), tokens.c.expires_at.label("token_expires_at"))
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(tokens.c.token_hash == bindparam("digest")))
 
 
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = db.session.connection().execute(_token_with_user(), {"digest": token_digest(token)}).first()
-    if row is None or row.token_revoked_at is not None or row.token_expires_at <= utcnow():
+    row = _token_with_user().run({"digest": token_digest(token)}).first()
+    if row is None or row["token_revoked_at"] is not None or row["token_expires_at"] <= utcnow():
         return None
-    user = as_loaded(User, row._mapping)
+    user = as_loaded(User, row)
     return user if user.active else None

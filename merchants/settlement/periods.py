@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Uuid, bindparam, func, select
 
+from core.driver_sql import DriverStatement
 from core.extensions import db
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -73,8 +74,8 @@ def lock_key(community_id, month: str) -> int:
 
 # Built once, run on the session's connection: every redemption runs both.
 _LOCK = {
-    True: select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))),
-    False: select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger))),
+    True: DriverStatement(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))),
+    False: DriverStatement(select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger)))),
 }
 
 
@@ -82,7 +83,7 @@ def lock_month(community_id, month: str, *, exclusive: bool) -> None:
     """Take the month's lock until the end of the current transaction (PostgreSQL)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the transaction already holds the write lock
-    db.session.connection().execute(_LOCK[exclusive], {"key": lock_key(community_id, month)})
+    _LOCK[exclusive].run({"key": lock_key(community_id, month)})
 
 
 @functools.cache
@@ -90,13 +91,12 @@ def _closed_month():
     from merchants.settlement.models import ClosedMonth
 
     months = ClosedMonth.__table__  # a global table: no tenant filter to miss
-    return select(months.c.id).where(months.c.community_id == bindparam("community", type_=Uuid),
-                                     months.c.month == bindparam("month"))
+    return DriverStatement(select(months.c.id).where(months.c.community_id == bindparam("community", type_=Uuid),
+                                                     months.c.month == bindparam("month")))
 
 
 def is_closed(community_id, month: str) -> bool:
-    row = db.session.connection().execute(_closed_month(), {"community": community_id, "month": month})
-    return row.first() is not None
+    return _closed_month().run({"community": community_id, "month": month}).first() is not None
 
 
 def open_month_for_redemption(community_id, month: str) -> str:

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Uuid, bindparam, func, select, update
 
 from core.audit.actions import record
+from core.driver_sql import DriverStatement
 from core.extensions import db
 from core.identity.models import Member
 from core.ids import new_id
@@ -340,7 +341,7 @@ PARTNERSHIPS, COMMUNITIES = Partnership.__table__, Community.__table__
 _AT_COUNTER = ("community_id", "id", "merchant_id", "offer_id", "status", "title", "kind", "points",
                "holder_masked", "valid_from", "valid_until", "redeemed_at", "redeemed_by_name",
                "point_value_minor", "currency", "settlement_month")
-_FIND = (
+_FIND = DriverStatement(
     select(*(VOUCHERS.c[name] for name in _AT_COUNTER), PARTNERSHIPS.c.status.label("partnership_status"),
            PARTNERSHIPS.c.point_value_minor.label("partnership_value"),
            PARTNERSHIPS.c.currency.label("partnership_currency"),
@@ -354,7 +355,7 @@ _FIND = (
            CODES.c.merchant_id == bindparam("merchant", type_=Uuid),
            VOUCHERS.c.merchant_id == bindparam("merchant", type_=Uuid))
 )
-_REDEEM = (
+_REDEEM = DriverStatement(
     update(VOUCHERS)
     .where(VOUCHERS.c.community_id == bindparam("v_community", type_=Uuid),
            VOUCHERS.c.id == bindparam("v_id", type_=Uuid),
@@ -390,10 +391,9 @@ def find_at_counter(merchant_id, text) -> AtCounter:
     code = codes.normalise(text)
     if code is None:
         raise unknown_code()
-    row = db.session.connection().execute(_FIND, {"digest": codes.digest(code), "merchant": merchant_id}).first()
-    if row is None:
+    values = _FIND.run({"digest": codes.digest(code), "merchant": merchant_id}).first()
+    if values is None:
         raise unknown_code()
-    values = row._mapping
     voucher = as_loaded(Voucher, values)
     return AtCounter(voucher, code, values["partnership_status"], values["partnership_value"],
                      values["partnership_currency"], values["community_slug"], values["community_name"],
@@ -449,7 +449,7 @@ def do_redeem_voucher(merchant_actor, text, now: datetime | None = None) -> Rede
             redeemed_by_name=user.name, point_value_minor=found.point_value_minor,
             currency=found.currency, settlement_month=month,
         )
-        result = db.session.connection().execute(_REDEEM, {
+        result = _REDEEM.run({
             "v_community": voucher.community_id, "v_id": voucher.id, "v_merchant": merchant_actor.merchant.id,
             "v_now": now,
             "v_by": user.id, "v_by_name": user.name, "v_value": values["point_value_minor"],
