@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Counter redemptions per second: through HTTP, and the same SQL work done directly.
 
-    .venv/bin/python bench/redeem.py [--clients 16] [--codes 3000] [--workers 2 --threads 8]
+    .venv/bin/python bench/redeem.py [--clients 16] [--codes 3000] [--workers 5 --threads 4]
 
 Starts a throwaway PostgreSQL 15 (scripts/testdb.sh; or uses LINLI_BENCH_PG_OWNER_URL and
 LINLI_BENCH_PG_APP_URL), builds a community, a partner merchant with a counter login and
 vouchers claimed through the real claim action, then:
 
-1. HTTP: gunicorn on loopback serving the app (as the non-owner role, row-level security on);
+1. HTTP: gunicorn on loopback serving the app as deployed (deploy/gunicorn.conf.py; as the
+   non-owner role, row-level security on);
    ``--clients`` threads, each on a keep-alive connection, POST
    ``/api/v1/merchants/<m>/redemptions`` with distinct codes as fast as they are answered;
 2. SQL: the same number of threads, each with its own psycopg connection (the same role),
@@ -266,15 +267,19 @@ def free_port():
 
 
 def start_gunicorn(app_url, workers, threads):
+    """gunicorn as deployed: deploy/gunicorn.conf.py (gthread; by default 2 x CPUs + 1
+    processes of 4 threads), on a free port."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app_url, "DATABASE_APP_ROLE": "linli_app", "SECRET_KEY": "bench",
-           "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://"}
+           "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://",
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+           # the clients pause while the SQL side runs: keep their connections open meanwhile
+           "GUNICORN_KEEPALIVE": "60"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes its own, and removes it
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--keep-alive", "30", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.time() + 60
+    deadline = time.time() + 90
     while time.time() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -446,9 +451,11 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--codes", type=int, default=3000, help="redemptions each way, over all rounds")
     parser.add_argument("--rounds", type=int, default=3, help="HTTP and SQL runs alternate this many times")
-    # 2 CPUs: two processes (one per core), threads to overlap the database round trips
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    # deploy/gunicorn.conf.py's defaults: 2 x CPUs + 1 processes of 4 threads. More processes
+    # with fewer threads each: a thread back from a database round trip waits for its
+    # process's GIL less often (2 processes of 8 threads switched context ~3x as often).
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
     owner_url, app_url, stop_pg, pgdir = start_postgres()
@@ -477,6 +484,7 @@ def main():
         http_rate = sql_rate = 0.0
         http_lat, sql_lat, http_fail, sql_fail = [], [], 0, 0
         http_cpu, sql_cpu = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+        by_process = {}  # gunicorn's processes: keep-alive connections stay where they landed
         share = args.codes // args.rounds
         for n in range(args.rounds):
             for side, jobs, states, work, cpu, pids in (
@@ -485,9 +493,12 @@ def main():
             ):
                 batch = jobs[n * share:(n + 1) * share]
                 before = (cpu_seconds(pids), cpu_seconds(pg_pids), time.process_time())
+                per_process = {pid: cpu_seconds([pid]) for pid in pids}
                 seconds, latencies, failures = run_parallel(args.clients, batch, work, states)
                 for i, used in enumerate((cpu_seconds(pids), cpu_seconds(pg_pids), time.process_time())):
                     cpu[i] += used - before[i]
+                for pid, used in per_process.items():
+                    by_process[pid] = by_process.get(pid, 0.0) + cpu_seconds([pid]) - used
                 if side == "http":
                     http_rate, http_fail = max(http_rate, len(batch) / seconds), http_fail + failures
                     http_lat += latencies
@@ -519,6 +530,8 @@ def main():
         load = os.getloadavg()[0]
         print(f"# CPU per redemption (app / PostgreSQL / client): HTTP {http_ms[0]:.2f} / {http_ms[1]:.2f}"
               f" / {http_ms[2]:.2f} ms, SQL - / {sql_ms[1]:.2f} / {sql_ms[2]:.2f} ms; load average {load:.1f}")
+        print("# CPU seconds by gunicorn process in the HTTP rounds (master first):",
+              " ".join(f"{by_process[pid]:.1f}" for pid in app_pids))
         print(f"BENCH redeem_http_cpu {sum(http_ms):.2f} ms/req target=- ratio=-")
         print(f"BENCH redeem_sql_cpu {sum(sql_ms):.2f} ms/tx target=- ratio=-")
         print(f"BENCH redeem_cpu_ratio {cpu_ratio:.2f} ratio target={TARGET_RATIO:.2f} ratio={cpu_ratio:.2f}")
