@@ -20,6 +20,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
+from sqlalchemy.exc import InvalidRequestError
+
 from core.extensions import db
 
 
@@ -35,23 +37,36 @@ class DriverResult:
 class _Plan:
     """The statement compiled for one dialect, and how to convert its values."""
 
-    __slots__ = ("compiled", "sql", "bind_processors", "positions", "keys", "result_processors")
+    __slots__ = ("compiled", "sql", "binds", "positions", "keys", "result_processors")
 
     def __init__(self, statement, dialect, column_keys):
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-        if compiled.escaped_bind_names:
-            raise ValueError("DriverStatement: bind names that need escaping are not supported")
+        if compiled.escaped_bind_names or compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("DriverStatement: escaped, literal or expanding parameters are not supported")
         self.compiled = compiled
         self.sql = compiled.string
-        self.bind_processors = tuple(compiled._bind_processors.items())
+        processors = compiled._bind_processors
+        # what construct_params works out on every call, worked out once: each parameter's
+        # name in the SQL, the key its value comes under, its value in the statement if it
+        # has one (VoucherStatus.ISSUED in a WHERE), and its type's processor
+        binds = {}
+        for bind, name in compiled.bind_names.items():
+            if bind.callable is not None:
+                raise ValueError("DriverStatement: parameters computed by a callable are not supported")
+            binds[name] = (name, bind.key, bind.value, bind.required, processors.get(name))
+        self.binds = tuple(binds.values())
         self.positions = tuple(compiled.positiontup) if compiled.positional else None
         self.keys = tuple(column.key for column in getattr(statement, "selected_columns", ()))
         self.result_processors = None  # from the first result's column types (the driver's)
 
     def values(self, params: dict):
-        values = self.compiled.construct_params(params)  # refuses a missing value, as execute does
-        for name, process in self.bind_processors:
-            values[name] = process(values[name])
+        values = {}
+        for name, key, value, required, process in self.binds:
+            if key in params:
+                value = params[key]
+            elif required:
+                raise InvalidRequestError(f"A value is required for bind parameter {key!r}", code="cd3x")
+            values[name] = process(value) if process is not None else value
         if self.positions is not None:
             return tuple(values[name] for name in self.positions)
         return values

@@ -12,6 +12,8 @@ Core statements skip the ORM's tenant filter (core.tenancy.scoping): a tenant ro
 visible in the current scope, as ``TenantSession.get`` checks, or it is refused here.
 """
 
+import functools
+
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 
 from core.db import CommunityScoped
@@ -24,19 +26,27 @@ def as_loaded(model, values):
     table's labelled columns, are left out) as the session's persistent object; the one the
     session already holds for that row, if any. Columns ``values`` lacks (the primary key
     it must have) stay unloaded and are read on first use, as with ``load_only``."""
-    session = db.session
-    mapper = model.__mapper__
-    if not mapper.configured:  # the process's first ORM use may be this one
-        configure_mappers()
-    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
-    held = session.identity_map.get(key)
+    session = db.session()
+    mapper, primary_key, columns, scoped = _shape(model)
+    held = session.identity_map.get(mapper.identity_key_from_primary_key([values[k] for k in primary_key]))
     if held is not None:
         obj = held
     else:
         obj = mapper.class_manager.new_instance()
-        obj.__dict__.update({c.key: values[c.key] for c in model.__table__.c if c.key in values})
+        obj.__dict__.update({k: values[k] for k in columns if k in values})
         make_transient_to_detached(obj)
         session.add(obj)
-    if isinstance(obj, CommunityScoped) and not row_visible(obj):
+    if scoped and not row_visible(obj):
         raise CrossTenantAccess(f"{model.__name__} of community {obj.community_id} read outside its scope")
     return obj
+
+
+@functools.cache
+def _shape(model):
+    """The model's mapper, primary key and column keys, and whether it is a tenant's (worked
+    out once: the hot paths call as_loaded on every request)."""
+    mapper = model.__mapper__
+    if not mapper.configured:  # the process's first ORM use may be this one
+        configure_mappers()
+    return (mapper, tuple(c.key for c in mapper.primary_key), tuple(c.key for c in model.__table__.c),
+            issubclass(model, CommunityScoped))
