@@ -44,11 +44,16 @@ def refuse_nul_in_body():
     body too large for MAX_CONTENT_LENGTH then meets the blueprint's own 413 page)."""
     errors = {}
     if request.is_json:  # first: asking a JSON request for its form parses the body for none
-        found = _nul_fields(request.get_json(silent=True))
-        if isinstance(found, dict):
-            errors.update(found)
-        elif found:
-            errors["json"] = found
+        body = request.get_data(cache=True)
+        # JSON holds NUL only escaped as \u0000, or as zero bytes (of which UTF-16 and UTF-32
+        # bodies are full): without either no value can hold one, and the body, which the
+        # view parses anyway, is not parsed here as well
+        if b"\\u0000" in body or b"\x00" in body:
+            found = _nul_fields(request.get_json(silent=True))
+            if isinstance(found, dict):
+                errors.update(found)
+            elif found:
+                errors["json"] = found
     elif request.form:
         errors.update(_nul_fields(request.form.to_dict()) or {})
     _refuse(errors)

@@ -2,6 +2,8 @@
 input, nothing written on a failure, the district/community/member endpoints, and
 Idempotency-Key."""
 
+import json
+
 import pytest
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
@@ -415,6 +417,11 @@ def test_nul_in_a_json_field_is_a_422_naming_it(api, world, counts):
     assert set(body["errors"]) == {"admin"} and set(body["errors"]["admin"]) == {"login"}
     body = assert_problem(api.post("/api/v1/tokens", json={"login": "\x00", "password": "p"}), 422)
     assert set(body["errors"]) == {"login"}
+    # the same JSON in UTF-16, and a backslash before u0000 that is text, not an escape
+    utf16 = json.dumps({"login": "\x00", "password": "p"}).encode("utf-16")
+    body = assert_problem(api.post("/api/v1/tokens", data=utf16, headers={"Content-Type": "application/json"}), 422)
+    assert set(body["errors"]) == {"login"}
+    assert api.post("/api/v1/tokens", json={"login": "\\u0000", "password": "p"}).status_code == 401
     assert counts() == before
 
 
