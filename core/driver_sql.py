@@ -82,9 +82,9 @@ class _Plan:
 
 
 class DriverStatement:
-    """A Core statement built once (at import) and run with values on the session's
-    connection: ``run(params)`` returns rows as dicts keyed like ``row._mapping`` and the
-    row count. ``column_keys`` names an INSERT's columns (those given at each run)."""
+    """A Core statement built once and run with values on the session's connection (or the
+    one given): ``run(params)`` returns rows as dicts keyed like ``row._mapping`` and the row
+    count. ``column_keys`` names an INSERT's columns (those given at each run)."""
 
     def __init__(self, statement, column_keys: tuple[str, ...] | None = None):
         self.statement = statement

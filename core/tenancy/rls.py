@@ -7,31 +7,31 @@ mode included, never carries one tenant's setting into another's transaction). A
 without a scope sees no tenant rows.
 """
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
+from core.driver_sql import DriverStatement
 from core.tenancy.context import TenantScope, current_scope, on_scope_change
 
-SETTINGS_SQL = (
-    "SELECT set_config('app.community_id', %s, true),"
-    " set_config('app.merchant_id', %s, true),"
-    " set_config('app.all_communities', %s, true)"
-)
+# Every scoped transaction sends this: straight to the driver on the transaction's own
+# connection (core.driver_sql), as SQLAlchemy's statement and result machinery cost more CPU
+# than the round trip itself (bench/ledger.py).
+_SETTINGS = DriverStatement(select(
+    func.set_config("app.community_id", bindparam("community"), True),
+    func.set_config("app.merchant_id", bindparam("merchant"), True),
+    func.set_config("app.all_communities", bindparam("all"), True),
+))
 
 
 def apply_scope(connection, scope: TenantScope | None = None) -> None:
     if connection.dialect.name != "postgresql":
         return
     scope = scope or current_scope()
-    # Straight to the driver, on the transaction's own connection: every scoped transaction
-    # sends this, and SQLAlchemy's statement and result machinery cost more CPU than the
-    # round trip itself (bench/ledger.py). Nothing here comes from the request.
-    with connection.connection.driver_connection.cursor() as cursor:
-        cursor.execute(SETTINGS_SQL, (
-            str(scope.community_id or ""),
-            str(scope.merchant_id or ""),
-            "on" if scope.all_communities else "off",
-        ))
+    _SETTINGS.run({
+        "community": str(scope.community_id or ""),
+        "merchant": str(scope.merchant_id or ""),
+        "all": "on" if scope.all_communities else "off",
+    }, connection=connection)
 
 
 @event.listens_for(Session, "after_begin")
