@@ -10,6 +10,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from core.green import let_others_run
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Characters Excel refuses in sheet titles, and the control characters XML cannot carry.
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
@@ -53,9 +55,13 @@ class SheetWriter:
             cell.font = Font(bold=True)
             header.append(cell)
         self.sheet.append(header)
+        self.rows = 0
 
     def append(self, row) -> None:
         self.sheet.append([safe_cell(v) for v in row])
+        self.rows += 1
+        if self.rows % 200 == 0:  # a long export must not hold a gevent worker's other requests
+            let_others_run()
 
 
 def _column_letter(index: int) -> str:

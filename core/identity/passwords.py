@@ -3,6 +3,8 @@ import os
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.green import off_loop
+
 # Tests create many users: LINLI_FAST_PASSWORD_HASH=1 makes hashing cheap there only.
 _hasher = (
     PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -14,13 +16,15 @@ _hasher = (
 _DUMMY_HASH = _hasher.hash("linli-no-such-user")
 
 
+# argon2 takes tens of milliseconds of CPU (on purpose) and releases the GIL: off_loop keeps a
+# gevent worker's other requests moving meanwhile.
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return off_loop(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return off_loop(_hasher.verify, password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from core.green import let_others_run
+
 MAX_ROWS = 5000
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -99,6 +101,8 @@ def _xlsx_rows(data: bytes):
             rows.append(list(row))
             if len(rows) > MAX_ROWS + 1:
                 break
+            if len(rows) % 200 == 0:
+                let_others_run()
         return rows
     finally:
         workbook.close()
