@@ -40,6 +40,10 @@ def from_environment() -> dict:
         # PgBouncer's server_check_delay does. bench/ledger.py measures the difference.
         "DATABASE_PRE_PING": _bool("DATABASE_PRE_PING", True),
         "DATABASE_PING_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "10")),
+        # PostgreSQL connections each process keeps, and may open beyond them at busy times.
+        # deploy/gunicorn.conf.py lowers the second for gevent workers (see there).
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE") or 10),
+        "DATABASE_MAX_OVERFLOW": int(os.environ.get("DATABASE_MAX_OVERFLOW") or 60),
         "CELERY": {
             "broker_url": broker or "memory://",
             "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or None,

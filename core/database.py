@@ -25,8 +25,8 @@ def configure(app: Flask) -> None:
     else:
         # pinging is done by ``ping_idle_connections`` (only connections that sat idle)
         options.setdefault("pool_pre_ping", _ping_after(app) == 0)
-        options.setdefault("pool_size", 10)
-        options.setdefault("max_overflow", 60)
+        options.setdefault("pool_size", app.config.get("DATABASE_POOL_SIZE", 10))
+        options.setdefault("max_overflow", app.config.get("DATABASE_MAX_OVERFLOW", 60))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
