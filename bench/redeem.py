@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counter redemptions per second: through HTTP, and the same SQL work done directly.
 
-    .venv/bin/python bench/redeem.py [--clients 16] [--codes 3000] [--workers 5 --threads 4]
+    .venv/bin/python bench/redeem.py [--clients 16] [--codes 3000] [--worker-class gthread --workers 5 --threads 4]
 
 Starts a throwaway PostgreSQL 15 (scripts/testdb.sh; or uses LINLI_BENCH_PG_OWNER_URL and
 LINLI_BENCH_PG_APP_URL), builds a community, a partner merchant with a counter login and
@@ -266,16 +266,40 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(app_url, workers, threads):
-    """gunicorn as deployed: deploy/gunicorn.conf.py (gthread; by default 2 x CPUs + 1
-    processes of 4 threads), on a free port."""
-    port = free_port()
+def gunicorn_env(app_url, port, shape):
     env = {**os.environ, "DATABASE_URL": app_url, "DATABASE_APP_ROLE": "linli_app", "SECRET_KEY": "bench",
            "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+           "GUNICORN_BIND": f"127.0.0.1:{port}",
            # the clients pause while the SQL side runs: keep their connections open meanwhile
            "GUNICORN_KEEPALIVE": "60"}
+    for name, value in shape.items():
+        if value is not None:
+            env[f"GUNICORN_{name.upper()}"] = str(value)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes its own, and removes it
+    return env
+
+
+def gunicorn_settings(env) -> dict:
+    """What deploy/gunicorn.conf.py makes of this environment (``--print-config``)."""
+    with tempfile.TemporaryDirectory() as metrics:  # the conf would make one and not remove it
+        printed = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--print-config", "wsgi:app"],
+            cwd=ROOT, env={**env, "PROMETHEUS_MULTIPROC_DIR": metrics}, capture_output=True, text=True, check=True)
+    settings = {}
+    for line in printed.stdout.splitlines():
+        name, equals, value = line.partition(" = ")
+        if equals:
+            settings[name.strip()] = value.strip()
+    return {name: settings[name] for name in ("worker_class", "workers", "threads")}
+
+
+def start_gunicorn(app_url, shape):
+    """gunicorn as deployed: deploy/gunicorn.conf.py (on PostgreSQL, by default, one gevent
+    process per CPU), on a free port; ``shape`` overrides its workers, threads, worker class."""
+    port = free_port()
+    env = gunicorn_env(app_url, port, shape)
+    settings = gunicorn_settings(env)
+    workers = int(settings["workers"])
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True)
@@ -286,7 +310,7 @@ def start_gunicorn(app_url, workers, threads):
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 wait_until_every_worker_booted(process.pid, workers, deadline)
-                return process, port
+                return process, port, settings
         except OSError:
             time.sleep(0.2)
     process.kill()
@@ -451,11 +475,10 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--codes", type=int, default=3000, help="redemptions each way, over all rounds")
     parser.add_argument("--rounds", type=int, default=3, help="HTTP and SQL runs alternate this many times")
-    # deploy/gunicorn.conf.py's defaults: 2 x CPUs + 1 processes of 4 threads. More processes
-    # with fewer threads each: a thread back from a database round trip waits for its
-    # process's GIL less often (2 processes of 8 threads switched context ~3x as often).
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
-    parser.add_argument("--threads", type=int, default=4)
+    # by default deploy/gunicorn.conf.py's: gevent, one process per CPU (on PostgreSQL)
+    parser.add_argument("--worker-class", help="gevent or gthread")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--threads", type=int, help="gthread only")
     args = parser.parse_args()
 
     owner_url, app_url, stop_pg, pgdir = start_postgres()
@@ -472,7 +495,8 @@ def main():
         warmup, http_codes, sql_codes = codes[:warm], codes[warm:warm + args.codes], codes[warm + args.codes:]
         settle(owner_url)
 
-        gunicorn, port = start_gunicorn(app_url, args.workers, args.threads)
+        gunicorn, port, served_by = start_gunicorn(
+            app_url, {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads})
         clients = [{} for _ in range(args.clients)]
         connections = [{} for _ in range(args.clients)]  # each SQL client's own, kept open
         run_parallel(args.clients, warmup[:len(warmup) // 2], http_work(port, merchant, token), clients)
@@ -507,18 +531,20 @@ def main():
                     sql_lat += latencies
         http_lat.sort()
         sql_lat.sort()
+        # a stopping gevent worker waits for its open connections (up to graceful_timeout)
+        for state in clients + connections:
+            if state.get("conn") is not None:
+                state["conn"].close()
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
         gunicorn = None
-        for state in connections:
-            if state.get("conn") is not None:
-                state["conn"].close()
         if http_fail or sql_fail:
             print(f"# failures: http {http_fail}, sql {sql_fail}; first: {FIRST_FAILURE[:1]}", flush=True)
         ratio = http_rate / sql_rate
         measured = share * args.rounds
         print(f"# {args.clients} clients, {measured} redemptions each way in {args.rounds} alternating rounds;"
-              f" gunicorn gthread {args.workers}x{args.threads}; PostgreSQL 15 as the app role (RLS on); {os.cpu_count()} CPUs")
+              f" gunicorn {served_by['worker_class']} {served_by['workers']}"
+              f"{'x' + served_by['threads'] if served_by['worker_class'] == 'gthread' else ''}; PostgreSQL 15 as the app role (RLS on); {os.cpu_count()} CPUs")
         print(f"BENCH redeem_http {http_rate:.0f} req/s target=- ratio={ratio:.2f}")
         print(f"BENCH redeem_sql {sql_rate:.0f} tx/s target=- ratio=-")
         print(f"BENCH redeem_http_vs_sql {ratio:.2f} ratio target={TARGET_RATIO:.2f} ratio={ratio:.2f}")

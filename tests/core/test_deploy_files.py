@@ -75,23 +75,50 @@ def test_example_environment_configures_production(tmp_path, monkeypatch):
     assert settings["LOG_FORMAT"] == "json"
 
 
-def test_gunicorn_config_loads_with_the_example_environment(tmp_path):
-    env = {**os.environ, **_production_env(tmp_path), "GUNICORN_WORKERS": "3"}
+def _gunicorn_settings(env) -> dict:
     code = (
-        "import json, runpy; c = runpy.run_path('deploy/gunicorn.conf.py'); "
-        "print(json.dumps({k: c[k] for k in ('bind', 'workers', 'threads', 'worker_class', "
-        "'accesslog', 'control_socket_disable', 'METRICS_DIR')})); "
+        "import json, os, runpy; c = runpy.run_path('deploy/gunicorn.conf.py'); "
+        "print(json.dumps({**{k: c[k] for k in ('bind', 'workers', 'threads', 'worker_class', "
+        "'accesslog', 'control_socket_disable', 'METRICS_DIR')}, "
+        "'max_overflow': os.environ.get('DATABASE_MAX_OVERFLOW')})); "
         "import logging.config; logging.config.dictConfig(c['logconfig_dict'])"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout)
-    assert values == {
-        "bind": "127.0.0.1:8000", "workers": 3, "threads": 4, "worker_class": "gthread",
+    return json.loads(result.stdout)
+
+
+def test_gunicorn_config_loads_with_the_example_environment(tmp_path):
+    env = {**os.environ, **_production_env(tmp_path), "GUNICORN_WORKERS": "3"}
+    assert env["DATABASE_MAX_OVERFLOW"] == ""  # the example leaves it empty: the default applies
+    assert _gunicorn_settings(env) == {
+        "bind": "127.0.0.1:8000", "workers": 3, "threads": 4, "worker_class": "gevent",
         "accesslog": None, "control_socket_disable": True,
-        "METRICS_DIR": str(tmp_path / "metrics"),
+        "METRICS_DIR": str(tmp_path / "metrics"), "max_overflow": "10",
     }
+
+
+@pytest.mark.parametrize(("database_url", "worker_class", "workers", "max_overflow"), [
+    ("postgres://u:p@db/linli", "gevent", "cpus", "10"),
+    ("postgresql+psycopg://u:p@db/linli", "gevent", "cpus", "10"),
+    ("sqlite:///instance/linli.db", "gthread", "2 x cpus + 1", None),
+    ("", "gthread", "2 x cpus + 1", None),  # no DATABASE_URL: the app's SQLite default
+])
+def test_gunicorn_worker_follows_the_database(tmp_path, database_url, worker_class, workers,
+                                              max_overflow):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GUNICORN_") and k not in ("DATABASE_URL", "DATABASE_MAX_OVERFLOW")}
+    env.update(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), DATABASE_URL=database_url)
+    settings = _gunicorn_settings(env)
+    cpus = os.cpu_count()
+    assert settings["worker_class"] == worker_class
+    assert settings["workers"] == (cpus if workers == "cpus" else 2 * cpus + 1)
+    assert settings["max_overflow"] == max_overflow
+    # an operator's choice wins
+    env.update(GUNICORN_WORKER_CLASS="gthread", GUNICORN_WORKERS="7", DATABASE_MAX_OVERFLOW="30")
+    assert _gunicorn_settings(env) == {**settings, "worker_class": "gthread", "workers": 7,
+                                       "max_overflow": "30"}
 
 
 def test_compose_file_describes_the_whole_stack():
