@@ -14,7 +14,7 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _database_url() -> str:
+def database_url() -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'linli.db'}"
     if url.startswith("postgres://"):  # the scheme some hosts hand out
         url = "postgresql://" + url.removeprefix("postgres://")
@@ -28,7 +28,7 @@ def from_environment() -> dict:
     secure_cookies = _bool("SECURE_COOKIES", False)
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _laptop_secret(),
-        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_DATABASE_URI": database_url(),
         # the role that owns the schema and runs migrations; defaults to the app's own URL
         "MIGRATIONS_DATABASE_URL": os.environ.get("MIGRATIONS_DATABASE_URL"),
         # PostgreSQL: the runtime role that migrations grant row rights to (no DDL, no RLS bypass)

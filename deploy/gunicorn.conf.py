@@ -17,12 +17,9 @@ import os
 import shutil
 import tempfile
 
+from core.config import database_url  # os and pathlib only: psycopg must not load here
+
 bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
-
-
-def _on_postgresql(url: str) -> bool:
-    return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
-
 
 # The worker. A request spends most of its time waiting on PostgreSQL (a counter redemption
 # makes ten round trips). gevent serves the process's other requests meanwhile, in one
@@ -32,7 +29,7 @@ def _on_postgresql(url: str) -> bool:
 # long goes through core/green.py. On SQLite, threads: a write waiting for SQLite's lock
 # waits in C and would stop the whole loop.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or (
-    "gevent" if _on_postgresql(os.environ.get("DATABASE_URL") or "") else "gthread"
+    "gevent" if database_url().startswith("postgresql") else "gthread"
 )
 GREEN = "gevent" in worker_class
 _cpus = multiprocessing.cpu_count()
